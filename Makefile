@@ -1,0 +1,43 @@
+# The two commands a newcomer needs: `make run` and `make test`. Everything installs into .venv.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test openapi bench fuzz migrate clean-run
+
+$(INSTALLED): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+## Start PostgreSQL and Redis under .run/ (unless DATABASE_URL/REDIS_URL are set), migrate,
+## print a demo API key, and run the API, a Celery worker and beat. Ctrl-C stops everything.
+run: $(INSTALLED)
+	$(BIN)/python scripts/devstack.py run
+
+## The whole suite with coverage, against DATABASE_URL/REDIS_URL or the embedded servers.
+test: $(INSTALLED)
+	$(BIN)/python scripts/devstack.py test
+
+## Regenerate the committed OpenAPI document after changing the API.
+openapi: $(INSTALLED)
+	DJANGO_ENV=test $(BIN)/python manage.py spectacular --format openapi-json --validate --fail-on-warn --file openapi.json
+
+## Benchmarks (not part of the test run); they print ratios against a baseline measured in the same run.
+bench: $(INSTALLED)
+	$(BIN)/python scripts/devstack.py exec $(BIN)/python bench/run.py
+
+## Property-based fuzzing of the live API with schemathesis.
+fuzz: $(INSTALLED)
+	$(BIN)/python scripts/devstack.py exec $(BIN)/python scripts/fuzz.py
+
+## Apply migrations to DATABASE_URL or the embedded servers.
+migrate: $(INSTALLED)
+	$(BIN)/python scripts/devstack.py up
+
+## Stop the embedded servers and delete their data.
+clean-run:
+	-$(BIN)/python scripts/devstack.py down
+	rm -rf .run

@@ -1,0 +1,43 @@
+from django.db import models
+from django.db.models import Q
+
+from renderowl.ids import IdFactory
+from renderowl.models import TenantModel
+
+
+class LiveProjectManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+class Project(TenantModel):
+    """Groups a customer's assets, renders, automations; holds the secret its webhooks are signed with."""
+
+    id = models.CharField(primary_key=True, max_length=40, default=IdFactory("prj"), editable=False)
+    name = models.CharField(max_length=200)
+    slug = models.CharField(max_length=63)
+    description = models.TextField(blank=True, default="")
+    metadata = models.JSONField(default=dict, blank=True)
+    webhook_secret = models.CharField(max_length=64, editable=False)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = models.Manager()
+    live = LiveProjectManager()
+
+    class Meta:
+        db_table = "projects"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "slug"],
+                condition=Q(deleted_at__isnull=True),
+                name="project_slug_unique_among_live",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "created_at", "id"], name="project_org_created"),
+            models.Index(fields=["organization", "updated_at", "id"], name="project_org_updated"),
+            models.Index(fields=["organization", "name", "id"], name="project_org_name"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.id})"

@@ -1,0 +1,43 @@
+from rest_framework import serializers
+
+from projects.models import Project
+from projects.services import SLUG_PATTERN
+from renderowl.api.serializers import MetadataField, StrictCharField, StrictRegexField, StrictSerializer
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    """A project as the API returns it; never the webhook secret."""
+
+    class Meta:
+        model = Project
+        fields = ["id", "name", "slug", "description", "metadata", "created_at", "updated_at", "deleted_at"]
+        read_only_fields = fields
+
+    metadata = MetadataField(read_only=True)
+
+
+class ProjectWithSecretSerializer(ProjectSerializer):
+    """The create response: the only time the webhook secret is shown."""
+
+    class Meta(ProjectSerializer.Meta):
+        fields = [*ProjectSerializer.Meta.fields, "webhook_secret"]
+        read_only_fields = fields
+
+
+class ProjectCreateSerializer(StrictSerializer):
+    name = StrictCharField(max_length=200)
+    slug = StrictRegexField(
+        SLUG_PATTERN,
+        required=False,
+        max_length=63,
+        error_messages={"invalid": "Use 1-63 lowercase letters, digits and inner hyphens, like 'my-project'."},
+    )
+    description = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
+    metadata = MetadataField(required=False, default=dict)
+
+
+class ProjectUpdateSerializer(StrictSerializer):
+    name = StrictCharField(max_length=200, required=False)
+    slug = StrictCharField(max_length=63, required=False, help_text="Immutable: only the current slug is accepted.")
+    description = StrictCharField(max_length=2000, required=False, allow_blank=True)
+    metadata = MetadataField(required=False)

@@ -1,0 +1,59 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.response import Response
+
+from projects.models import Project
+from projects.serializers import (
+    ProjectCreateSerializer,
+    ProjectSerializer,
+    ProjectUpdateSerializer,
+    ProjectWithSecretSerializer,
+)
+from projects.services import project_create, project_delete, project_update
+from renderowl.api.viewsets import TenantViewSet
+
+
+class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+    """Projects group assets, renders and automations, and hold the webhook signing secret."""
+
+    queryset = Project.objects.all()
+    serializer_class = ProjectSerializer
+    sort_fields = {"createdAt": "created_at", "updatedAt": "updated_at", "name": "name"}
+    default_sort = "-createdAt"
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def scope_queryset(self, queryset):
+        return queryset.filter(deleted_at__isnull=True)
+
+    @extend_schema(summary="List projects")
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(summary="Get a project")
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Create a project",
+        request=ProjectCreateSerializer,
+        responses={201: ProjectWithSecretSerializer},
+        description="The response is the only time `webhookSecret` is shown; store it to verify webhooks.",
+    )
+    def create(self, request):
+        params = ProjectCreateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        project = project_create(organization=self.organization, **params.validated_data)
+        return Response(ProjectWithSecretSerializer(project).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Update a project", request=ProjectUpdateSerializer, responses={200: ProjectSerializer})
+    def partial_update(self, request, pk=None):
+        project = self.get_object()
+        params = ProjectUpdateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        project = project_update(project=project, changes=dict(params.validated_data))
+        return Response(ProjectSerializer(project).data)
+
+    @extend_schema(summary="Delete a project", responses={204: None})
+    def destroy(self, request, pk=None):
+        project_delete(project=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,48 @@
+"""API-key authentication: `Authorization: Bearer rwl_live_…`."""
+
+from dataclasses import dataclass
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication
+
+from organizations.models import ApiKey, Organization
+from organizations.services import api_key_authenticate
+
+
+@dataclass(frozen=True)
+class ApiPrincipal:
+    """Who is calling: an organization, through one of its API keys."""
+
+    organization: Organization
+    api_key: ApiKey
+    is_authenticated: bool = True
+
+    @property
+    def organization_id(self):
+        return self.organization.id
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    def authenticate(self, request):
+        header = request.headers.get("Authorization")
+        if not header:
+            return None
+        scheme, _, raw_key = header.partition(" ")
+        if scheme.lower() != "bearer" or not raw_key.strip():
+            raise exceptions.AuthenticationFailed("Send the API key as 'Authorization: Bearer rwl_live_…'.")
+        api_key = api_key_authenticate(raw_key=raw_key.strip())
+        if api_key is None:
+            raise exceptions.AuthenticationFailed("The API key is unknown or revoked.")
+        return ApiPrincipal(organization=api_key.organization, api_key=api_key), api_key
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="renderowl"'
+
+
+class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = ApiKeyAuthentication
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": "An API key: rwl_live_… or rwl_test_…"}

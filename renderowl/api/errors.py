@@ -1,0 +1,183 @@
+"""RFC 9457 problem+json for every error the API returns, with a stable machine-readable `code`."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.http import Http404, JsonResponse
+from djangorestframework_camel_case.util import camelize_re, underscore_to_camel
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+
+from renderowl.logging import current_request_id
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+class ApiError(exceptions.APIException):
+    """An error with its own status and stable code; raise subclasses or instances from services and views."""
+
+    def __init__(self, detail, *, code, status_code, title=None, errors=None):
+        super().__init__(detail=detail, code=code)
+        self.status_code = status_code
+        self.code = code
+        self.title = title
+        self.errors = errors or []
+
+
+class Conflict(ApiError):
+    def __init__(self, detail, *, code, field=None):
+        errors = [{"field": field, "message": detail}] if field else None
+        super().__init__(detail, code=code, status_code=status.HTTP_409_CONFLICT, title="Conflict", errors=errors)
+
+
+class InvalidRequest(ApiError):
+    def __init__(self, detail, *, code="invalid_request", field=None):
+        errors = [{"field": field, "message": detail}] if field else None
+        super().__init__(detail, code=code, status_code=status.HTTP_400_BAD_REQUEST, title="Bad request", errors=errors)
+
+
+TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    406: "Not acceptable",
+    409: "Conflict",
+    413: "Request too large",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+# DRF's own exception codes, renamed where ours read better.
+CODES = {
+    "invalid": "validation_error",
+    "parse_error": "malformed_json",
+    "not_authenticated": "not_authenticated",
+    "authentication_failed": "invalid_api_key",
+    "permission_denied": "forbidden",
+    "not_found": "not_found",
+    "method_not_allowed": "method_not_allowed",
+    "not_acceptable": "not_acceptable",
+    "unsupported_media_type": "unsupported_media_type",
+    "throttled": "rate_limited",
+}
+
+
+def camel(name):
+    """snake_case field name to the camelCase the client sent."""
+    return camelize_re.sub(underscore_to_camel, name)
+
+
+def flatten_field_errors(detail, prefix=""):
+    """DRF's nested ValidationError detail as a flat [{field, message}] list with camelCase dotted paths."""
+    if isinstance(detail, dict):
+        items = []
+        for key, value in detail.items():
+            if key in ("non_field_errors", "__all__"):
+                items += flatten_field_errors(value, prefix)
+            else:
+                name = str(key) if prefix.endswith("metadata") else camel(str(key))
+                items += flatten_field_errors(value, f"{prefix}.{name}" if prefix else name)
+        return items
+    if isinstance(detail, list):
+        items = []
+        for index, value in enumerate(detail):
+            if isinstance(value, (dict, list)):
+                items += flatten_field_errors(value, f"{prefix}[{index}]")
+            else:
+                items += flatten_field_errors(value, prefix)
+        return items
+    return [{"field": prefix or None, "message": str(detail)}]
+
+
+def problem(status_code, *, code, detail, title=None, errors=None):
+    """The problem+json body for an error."""
+    return {
+        "type": f"urn:renderowl:problem:{code}",
+        "title": title or TITLES.get(status_code, "Error"),
+        "status": status_code,
+        "detail": detail,
+        "code": code,
+        "errors": errors or [],
+        "request_id": current_request_id.get(),
+    }
+
+
+def problem_response(status_code, *, code, detail, title=None, errors=None, headers=None):
+    response = Response(
+        problem(status_code, code=code, detail=detail, title=title, errors=errors),
+        status=status_code,
+        headers=headers,
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
+    return response
+
+
+def problem_exception_handler(exc, context):
+    """DRF exception handler: every handled error becomes problem+json; the rest propagate to a 500."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound("No such resource, or it belongs to another organization.")
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        return request_too_large_response()
+    if not isinstance(exc, exceptions.APIException):
+        return None
+
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None) is not None:
+        headers["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
+
+    if isinstance(exc, ApiError):
+        return problem_response(
+            exc.status_code, code=exc.code, detail=str(exc.detail), title=exc.title, errors=exc.errors, headers=headers
+        )
+    if isinstance(exc, exceptions.ValidationError):
+        errors = flatten_field_errors(exc.detail)
+        detail = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors)
+        return problem_response(
+            400, code="validation_error", detail=detail or "The request is invalid.", errors=errors, headers=headers
+        )
+    codes = exc.get_codes()
+    code = CODES.get(codes if isinstance(codes, str) else "", "error")
+    detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    if isinstance(exc, exceptions.Throttled):
+        detail = f"Rate limit exceeded for this API key. Retry after {headers.get('Retry-After', '1')} seconds."
+    return problem_response(exc.status_code, code=code, detail=str(detail), headers=headers)
+
+
+def request_too_large_response():
+    from django.conf import settings
+
+    return problem_response(
+        413,
+        code="request_too_large",
+        detail=f"The request body exceeds {settings.MAX_REQUEST_BODY_BYTES} bytes.",
+    )
+
+
+def _plain_problem(status_code, *, code, detail):
+    """A problem+json response outside DRF (middleware, Django's 404/500 handlers)."""
+    body = problem(status_code, code=code, detail=detail)
+    body["requestId"] = body.pop("request_id")
+    return JsonResponse(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def not_found_view(request, exception=None):
+    return _plain_problem(404, code="not_found", detail=f"No route matches {request.path}.")
+
+
+def server_error_view(request):
+    return _plain_problem(
+        500,
+        code="internal_error",
+        detail="The server failed to handle this request; quote the requestId when reporting it.",
+    )

@@ -1,0 +1,112 @@
+"""Idempotency-Key on POST: the first 2xx response is stored with the change it made and replayed.
+
+The response is stored in the request's own transaction, so it exists exactly when the
+change does, and the unique (organization, key) index makes a duplicate that slipped past
+the in-flight check roll back rather than change anything twice. A Redis lock held while
+the request runs answers a concurrent duplicate with 409 straight away.
+"""
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from renderowl.api.errors import ApiError, InvalidRequest
+from renderowl.models import IdempotencyRecord
+from renderowl.redis import get_redis
+
+HEADER = "Idempotency-Key"
+KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
+LOCK_SECONDS = 120
+
+
+class IdempotentReplay(Exception):
+    """Raised to short-circuit a request whose response is already stored."""
+
+    def __init__(self, record):
+        self.record = record
+
+
+@dataclass
+class IdempotentRequest:
+    organization_id: str
+    key: str
+    fingerprint: str
+    lock_name: str
+
+    def store(self, *, status, body):
+        """Save the response in the current transaction; raises 409 if a duplicate got there first."""
+        try:
+            with transaction.atomic():
+                IdempotencyRecord.objects.filter(organization_id=self.organization_id, key=self.key).delete()
+                IdempotencyRecord.objects.create(
+                    organization_id=self.organization_id,
+                    key=self.key,
+                    fingerprint=self.fingerprint,
+                    response_status=status,
+                    response_body=json.loads(json.dumps(body, default=str)),
+                )
+        except IntegrityError:
+            raise in_progress() from None
+
+    def release(self):
+        get_redis().delete(self.lock_name)
+
+
+def in_progress():
+    return ApiError(
+        "A request with this Idempotency-Key is still being processed; retry after it completes.",
+        code="idempotency_request_in_progress",
+        status_code=409,
+    )
+
+
+def idempotency_lock_name(organization_id, key):
+    """The Redis key marking a request with this Idempotency-Key as in flight."""
+    return f"idempotency:{organization_id}:{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+def fingerprint(request):
+    canonical = json.dumps(request.data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{request.method} {request.path}\n{canonical}".encode()).hexdigest()
+
+
+def idempotency_begin(*, request, organization_id):
+    """Start an idempotent POST: None without the header, else a handle; raises to replay or refuse."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
+    if not KEY_PATTERN.match(key):
+        raise InvalidRequest(
+            "Idempotency-Key must be 1-255 printable ASCII characters without spaces, such as a UUID.",
+            code="invalid_idempotency_key",
+            field=HEADER,
+        )
+    handle = IdempotentRequest(
+        organization_id=str(organization_id),
+        key=key,
+        fingerprint=fingerprint(request),
+        lock_name=idempotency_lock_name(organization_id, key),
+    )
+    if not get_redis().set(handle.lock_name, "1", nx=True, ex=LOCK_SECONDS):
+        raise in_progress()
+    cutoff = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_TTL_SECONDS)
+    record = IdempotencyRecord.objects.filter(
+        organization_id=organization_id, key=key, created_at__gte=cutoff
+    ).first()
+    if record is None:
+        return handle
+    handle.release()
+    if record.fingerprint != handle.fingerprint:
+        raise ApiError(
+            "This Idempotency-Key was used with a different request body or path in the last 24 hours; "
+            "use a new key for a new request.",
+            code="idempotency_key_reused",
+            status_code=422,
+        )
+    raise IdempotentReplay(record)

@@ -1,0 +1,64 @@
+"""Per-request context: a request id on every response and log line, and the body-size limit."""
+
+import logging
+import re
+import secrets
+import time
+
+from django.conf import settings
+
+from renderowl.api.errors import _plain_problem
+from renderowl.logging import current_request_id
+from renderowl.tenancy import current_organization_id
+
+logger = logging.getLogger("renderowl.request")
+
+SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+
+
+def new_request_id():
+    return f"req_{secrets.token_hex(12)}"
+
+
+class RequestContextMiddleware:
+    """Assigns the request id (echoing a sane incoming X-Request-Id) and refuses oversized bodies with 413."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-Id", "")
+        request_id = incoming if SANE_REQUEST_ID.match(incoming) else new_request_id()
+        request.request_id = request_id
+        request_token = current_request_id.set(request_id)
+        organization_token = current_organization_id.set(None)
+        started = time.monotonic()
+        try:
+            response = self._too_large(request) or self.get_response(request)
+            response["X-Request-Id"] = request_id
+            logger.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.monotonic() - started) * 1000, 1),
+                },
+            )
+            return response
+        finally:
+            current_organization_id.reset(organization_token)
+            current_request_id.reset(request_token)
+
+    def _too_large(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _plain_problem(400, code="invalid_content_length", detail="Content-Length is not a number.")
+        if length > settings.MAX_REQUEST_BODY_BYTES:
+            return _plain_problem(
+                413,
+                code="request_too_large",
+                detail=f"The request body exceeds {settings.MAX_REQUEST_BODY_BYTES} bytes.",
+            )
+        return None

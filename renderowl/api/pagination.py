@@ -1,0 +1,162 @@
+"""Keyset (cursor) pagination over (sort key, id): every page costs what the first one costs.
+
+The cursor is opaque to clients: base64url JSON of the sort and the last row's key and id.
+"""
+
+import base64
+import binascii
+import json
+from datetime import datetime
+
+from django.db.models import BooleanField, DateTimeField
+from django.db.models.expressions import RawSQL
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+
+from renderowl.api.errors import InvalidRequest
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+PAGINATION_PARAMS = ("limit", "cursor", "sort")
+
+
+class KeysetPagination(BasePagination):
+    """Paginates by one of the view's `sort_fields` (wire name -> model field), ties broken by id."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.sort_fields = view.sort_fields
+        self.default_sort = view.default_sort
+        rows, self.has_more, self.next_cursor = self.paginate(queryset, request.query_params)
+        return rows
+
+    def get_paginated_response(self, data):
+        return Response({"data": data, "has_more": self.has_more, "next_cursor": self.next_cursor})
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["data", "hasMore", "nextCursor"],
+            "properties": {
+                "data": schema,
+                "hasMore": {"type": "boolean", "description": "Whether another page follows."},
+                "nextCursor": {
+                    "type": ["string", "null"],
+                    "description": "Pass as `cursor` to fetch the next page; null on the last page.",
+                },
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        sorts = [f"{prefix}{name}" for name in view.sort_fields for prefix in ("", "-")]
+        return [
+            {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "description": f"Page size, 1-{MAX_LIMIT}.",
+                "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+            },
+            {
+                "name": "cursor",
+                "in": "query",
+                "required": False,
+                "description": "nextCursor from the previous page.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": "sort",
+                "in": "query",
+                "required": False,
+                "description": "Sort key; a leading - sorts descending.",
+                "schema": {"type": "string", "enum": sorts, "default": view.default_sort},
+            },
+        ]
+
+    def parse(self, query_params):
+        """Validate limit, sort and cursor; returns (limit, sort, cursor values or None)."""
+        limit = self._parse_limit(query_params.get("limit"))
+        sort = query_params.get("sort") or self.default_sort
+        if sort.removeprefix("-") not in self.sort_fields:
+            allowed = ", ".join(f"{name}, -{name}" for name in self.sort_fields)
+            raise InvalidRequest(f"Unknown sort {sort!r}; use one of {allowed}.", code="invalid_sort", field="sort")
+        cursor = query_params.get("cursor")
+        return limit, sort, self._decode(cursor, sort) if cursor else None
+
+    def paginate(self, queryset, query_params):
+        limit, sort, after = self.parse(query_params)
+        descending = sort.startswith("-")
+        field = self.sort_fields[sort.removeprefix("-")]
+        column = queryset.model._meta.get_field(field).column
+        if after is not None:
+            value, last_id = after
+            if isinstance(queryset.model._meta.get_field(field), DateTimeField):
+                value = self._parse_datetime(value)
+            operator = "<" if descending else ">"
+            table = queryset.model._meta.db_table
+            condition = RawSQL(
+                f'("{table}"."{column}", "{table}"."id") {operator} (%s, %s)',
+                [value, last_id],
+                output_field=BooleanField(),
+            )
+            queryset = queryset.filter(condition)
+        prefix = "-" if descending else ""
+        rows = list(queryset.order_by(f"{prefix}{field}", f"{prefix}id")[: limit + 1])
+        has_more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = self._encode(sort, getattr(rows[-1], field), rows[-1].pk) if has_more else None
+        return rows, has_more, next_cursor
+
+    @staticmethod
+    def _parse_limit(raw):
+        if raw is None or raw == "":
+            return DEFAULT_LIMIT
+        if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+            raise InvalidRequest(
+                f"limit must be a whole number from 1 to {MAX_LIMIT}.", code="invalid_limit", field="limit"
+            )
+        return int(raw)
+
+    @staticmethod
+    def _parse_datetime(value):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            parsed = None
+        if parsed is None or parsed.tzinfo is None:
+            raise InvalidRequest(
+                "cursor is not one this API issued; pass nextCursor from the previous page unchanged.",
+                code="invalid_cursor",
+                field="cursor",
+            )
+        return parsed
+
+    @staticmethod
+    def _encode(sort, value, last_id):
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        payload = json.dumps({"s": sort, "v": value, "id": last_id}, separators=(",", ":"))
+        return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+    def _decode(self, cursor, sort):
+        invalid = InvalidRequest(
+            "cursor is not one this API issued; pass nextCursor from the previous page unchanged.",
+            code="invalid_cursor",
+            field="cursor",
+        )
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+            payload = json.loads(raw)
+        except (binascii.Error, ValueError, UnicodeDecodeError):
+            raise invalid from None
+        if not isinstance(payload, dict) or not isinstance(payload.get("id"), str):
+            raise invalid
+        if payload.get("s") != sort:
+            raise InvalidRequest(
+                "cursor was issued for another sort; keep the same sort while paging.",
+                code="invalid_cursor",
+                field="cursor",
+            )
+        value = payload.get("v")
+        if not isinstance(value, str) or "\x00" in value or "\x00" in payload["id"]:
+            raise invalid
+        return value, payload["id"]

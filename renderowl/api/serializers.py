@@ -1,0 +1,50 @@
+"""Serializer building blocks shared by every app."""
+
+from rest_framework import serializers
+
+METADATA_MAX_KEYS = 50
+METADATA_MAX_KEY_LENGTH = 40
+METADATA_MAX_VALUE_LENGTH = 500
+
+
+class StrictCharField(serializers.CharField):
+    """A string field that refuses numbers and booleans instead of coercing them to text."""
+
+    default_error_messages = {"invalid": "Must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictRegexField(serializers.RegexField, StrictCharField):
+    """A StrictCharField that must also match a pattern."""
+
+
+class StrictSerializer(serializers.Serializer):
+    """Rejects fields it does not declare, so a typo is an error rather than silently ignored."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError({"non_field_errors": ["The request body must be a JSON object."]})
+        unknown = sorted(set(data) - {name for name, field in self.fields.items() if not field.read_only})
+        if unknown:
+            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class MetadataField(serializers.DictField):
+    """Customer-owned string map: at most 50 keys of up to 40 characters, values up to 500."""
+
+    def __init__(self, **kwargs):
+        super().__init__(child=StrictCharField(max_length=METADATA_MAX_VALUE_LENGTH, allow_blank=True), **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if len(value) > METADATA_MAX_KEYS:
+            raise serializers.ValidationError(f"At most {METADATA_MAX_KEYS} keys.")
+        for key in value:
+            if not 1 <= len(key) <= METADATA_MAX_KEY_LENGTH:
+                raise serializers.ValidationError(f"Keys must be 1-{METADATA_MAX_KEY_LENGTH} characters long.")
+        return value

@@ -1,0 +1,84 @@
+"""The base every API viewset extends: organization scoping that cannot be forgotten, the tenancy
+context, Idempotency-Key on POST, strict query parameters, and keyset pagination."""
+
+from django.db import transaction
+from rest_framework import status, viewsets
+from rest_framework.response import Response
+
+from renderowl.api.errors import ApiError, InvalidRequest
+from renderowl.api.idempotency import IdempotentReplay, idempotency_begin
+from renderowl.api.pagination import PAGINATION_PARAMS, KeysetPagination
+from renderowl.tenancy import activate_organization
+
+
+class TenantViewSet(viewsets.GenericViewSet):
+    """Scopes every queryset to the caller's organization.
+
+    Subclasses declare `queryset` and narrow it in `scope_queryset()`; overriding
+    `get_queryset()` is an error at class creation, so the organization filter cannot be lost.
+    """
+
+    pagination_class = KeysetPagination
+    sort_fields = {"createdAt": "created_at"}
+    default_sort = "-createdAt"
+    list_filter_params = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "get_queryset" in cls.__dict__:
+            raise TypeError(
+                f"{cls.__name__} overrides get_queryset(): narrow the queryset in scope_queryset() instead, "
+                "so that the organization scope of TenantViewSet always applies."
+            )
+
+    @property
+    def organization(self):
+        return self.request.user.organization
+
+    def get_queryset(self):
+        queryset = self.queryset.model._default_manager.filter(organization_id=self.request.user.organization_id)
+        return self.scope_queryset(queryset)
+
+    def scope_queryset(self, queryset):
+        """Hook: narrow the organization's queryset (live rows only, filters). Override this."""
+        return queryset
+
+    def initial(self, request, *args, **kwargs):
+        self.idempotency = None
+        super().initial(request, *args, **kwargs)
+        activate_organization(request.user.organization_id)
+        if self.action == "list":
+            self._reject_unknown_query_params(request)
+        if request.method == "POST":
+            self.idempotency = idempotency_begin(request=request, organization_id=request.user.organization_id)
+
+    def _reject_unknown_query_params(self, request):
+        allowed = set(PAGINATION_PARAMS) | set(self.list_filter_params)
+        unknown = sorted(set(request.query_params) - allowed)
+        if unknown:
+            raise InvalidRequest(
+                f"Unknown query parameter {unknown[0]!r}; this list accepts {', '.join(sorted(allowed))}.",
+                code="unknown_query_parameter",
+                field=unknown[0],
+            )
+
+    def handle_exception(self, exc):
+        if isinstance(exc, IdempotentReplay):
+            response = Response(exc.record.response_body, status=exc.record.response_status)
+            response["Idempotent-Replayed"] = "true"
+            return response
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        idempotency, self.idempotency = getattr(self, "idempotency", None), None
+        if idempotency is not None:
+            try:
+                if status.is_success(response.status_code):
+                    idempotency.store(status=response.status_code, body=response.data)
+                    response["Idempotent-Replayed"] = "false"
+            except ApiError as exc:
+                transaction.set_rollback(True)
+                response = self.handle_exception(exc)
+            finally:
+                idempotency.release()
+        return super().finalize_response(request, response, *args, **kwargs)

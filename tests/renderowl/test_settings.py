@@ -1,0 +1,70 @@
+"""Configuration: production refuses to start without what it needs; development needs nothing."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+
+from renderowl.env import ImproperlyConfiguredEnv, as_bool, as_list, database_settings, get_from_env
+
+PRODUCTION_ENV = {
+    "DJANGO_ENV": "production",
+    "SECRET_KEY": "x" * 50,
+    "DATABASE_URL": "postgresql://owner:pw@db.internal:5433/renderowl",
+    "REDIS_URL": "redis://cache.internal:6379/0",
+    "ALLOWED_HOSTS": "api.example.com",
+}
+
+
+def load_settings(env):
+    clean = {k: v for k, v in os.environ.items() if k not in {*PRODUCTION_ENV, "DATABASE_APP_URL"}}
+    return subprocess.run(
+        [sys.executable, "-c", "import renderowl.settings as s; print(s.DEBUG, s.DATABASES['default']['USER'])"],
+        env={**clean, **env},
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS"])
+def test_production_fails_loudly_naming_each_missing_variable(missing):
+    result = load_settings({k: v for k, v in PRODUCTION_ENV.items() if k != missing})
+    assert result.returncode != 0
+    assert f"The environment variable {missing} is required" in result.stderr
+
+
+def test_production_with_everything_set_starts_without_debug():
+    result = load_settings(PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "renderowl_app"]
+
+
+def test_unknown_environment_name_is_refused():
+    result = load_settings({"DJANGO_ENV": "staging"})
+    assert "DJANGO_ENV must be development, test or production" in result.stderr
+
+
+def test_get_from_env_casts_and_reports_malformed_values(monkeypatch):
+    monkeypatch.setenv("RO_FLAG", "yes")
+    monkeypatch.setenv("RO_NUMBER", "twelve")
+    assert get_from_env("RO_FLAG", cast=as_bool) is True
+    assert get_from_env("RO_ABSENT", 7) == 7
+    with pytest.raises(ImproperlyConfiguredEnv, match="RO_NUMBER='twelve' is malformed"):
+        get_from_env("RO_NUMBER", cast=int)
+    with pytest.raises(ValueError):
+        as_bool("maybe")
+    assert as_bool(" Off ") is False
+    assert as_list("a, b,,c ") == ["a", "b", "c"]
+
+
+def test_database_urls_over_tcp_and_unix_socket_and_as_another_role():
+    tcp = database_settings("postgresql://owner:p%40ss@db:5433/renderowl?sslmode=require", user="app", password="pw")
+    assert (tcp["HOST"], tcp["PORT"], tcp["NAME"], tcp["USER"], tcp["PASSWORD"]) == ("db", "5433", "renderowl", "app", "pw")
+    assert tcp["OPTIONS"] == {"sslmode": "require"}
+    socket = database_settings("postgresql://postgres:@/renderowl?host=/work/.run/postgres")
+    assert (socket["HOST"], socket["USER"], socket["PASSWORD"]) == ("/work/.run/postgres", "postgres", "")
+    with pytest.raises(ImproperlyConfiguredEnv, match="postgresql://"):
+        database_settings("mysql://x@y/z")

@@ -1,0 +1,98 @@
+"""The second wall: PostgreSQL row-level security binds the application role whatever the code does."""
+
+import pytest
+from django.db import DatabaseError, connections, transaction
+
+from projects.models import Project
+from renderowl.api.viewsets import TenantViewSet
+from renderowl.tenancy import activate_organization, current_organization_id, tenant_context
+
+
+def raw_rows(sql, params=()):
+    with connections["default"].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def test_api_role_is_neither_owner_nor_superuser_nor_bypassrls(db):
+    ((user, superuser, bypass),) = raw_rows(
+        "SELECT current_user, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
+    )
+    owned = raw_rows("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user")
+    assert user == connections["default"].settings_dict["USER"]
+    assert (superuser, bypass, owned) == (False, False, [])
+
+
+@pytest.mark.parametrize("table", ["projects", "idempotency_records"])
+def test_tenant_tables_force_row_level_security(db, table):
+    ((enabled, forced),) = raw_rows("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = %s", [table])
+    assert enabled and forced
+
+
+def test_raw_select_inside_a_tenant_context_returns_only_that_organizations_rows(tenant, other_tenant):
+    mine = tenant.create_project(name="Mine")
+    other_tenant.create_project(name="Theirs")
+
+    with tenant_context(tenant.id):
+        rows = raw_rows("SELECT id, organization_id FROM projects")
+        unscoped_orm = list(Project.objects.values_list("id", flat=True))
+
+    assert rows == [(mine["id"], tenant.id)]
+    assert unscoped_orm == [mine["id"]]
+
+
+def test_raw_select_with_no_organization_set_returns_nothing(tenant):
+    tenant.create_project(name="Mine")
+    with transaction.atomic():
+        raw_rows("SELECT set_config('app.organization_id', '', true)")
+        assert raw_rows("SELECT count(*) FROM projects") == [(0,)]
+        assert Project.objects.count() == 0
+
+
+def test_insert_for_another_organization_is_refused_by_the_database(tenant, other_tenant):
+    with pytest.raises(DatabaseError, match="row-level security"):
+        with tenant_context(tenant.id):
+            raw_rows(
+                "INSERT INTO projects (id, organization_id, name, slug, description, metadata, webhook_secret, "
+                "created_at, updated_at) VALUES ('prj_intruder', %s, 'x', 'x', '', '{}', '', now(), now())",
+                [other_tenant.id],
+            )
+    with tenant_context(other_tenant.id):
+        assert not Project.objects.filter(pk="prj_intruder").exists()
+
+
+def test_update_cannot_move_a_row_to_another_organization(tenant, other_tenant):
+    project = tenant.create_project(name="Mine")
+    with pytest.raises(DatabaseError, match="row-level security"):
+        with tenant_context(tenant.id):
+            raw_rows("UPDATE projects SET organization_id = %s WHERE id = %s", [other_tenant.id, project["id"]])
+
+
+def test_nested_tenant_context_restores_the_outer_organization(tenant, other_tenant):
+    with tenant_context(tenant.id):
+        with tenant_context(other_tenant.id):
+            assert raw_rows("SELECT current_setting('app.organization_id', true)") == [(str(other_tenant.id),)]
+        assert raw_rows("SELECT current_setting('app.organization_id', true)") == [(str(tenant.id),)]
+        assert current_organization_id.get() == str(tenant.id)
+    assert current_organization_id.get() is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_organization_setting_does_not_survive_into_the_next_use_of_the_connection():
+    from tests.conftest import Tenant
+
+    tenant = Tenant("Leak check")
+    tenant.create_project(name="Mine")
+
+    assert raw_rows("SELECT current_setting('app.organization_id', true)") in ([(None,)], [("",)])
+    assert raw_rows("SELECT count(*) FROM projects") == [(0,)]
+    with pytest.raises(RuntimeError, match="needs an open transaction"):
+        activate_organization(tenant.id)
+
+
+def test_a_viewset_overriding_get_queryset_is_refused_at_class_creation():
+    with pytest.raises(TypeError, match="scope_queryset"):
+
+        class Leaky(TenantViewSet):
+            def get_queryset(self):
+                return Project.objects.all()
