@@ -5,11 +5,6 @@ from renderowl.ids import IdFactory
 from renderowl.models import TenantModel
 
 
-class LiveProjectManager(models.Manager):
-    def get_queryset(self):
-        return super().get_queryset().filter(deleted_at__isnull=True)
-
-
 class Project(TenantModel):
     """Groups a customer's assets, renders, automations; holds the secret its webhooks are signed with."""
 
@@ -20,9 +15,6 @@ class Project(TenantModel):
     metadata = models.JSONField(default=dict, blank=True)
     webhook_secret = models.CharField(max_length=64, editable=False)
     deleted_at = models.DateTimeField(null=True, blank=True)
-
-    objects = models.Manager()
-    live = LiveProjectManager()
 
     class Meta:
         db_table = "projects"

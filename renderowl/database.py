@@ -23,22 +23,22 @@ def _conninfo(settings_dict, *, dbname):
     return psycopg.conninfo.make_conninfo(**{key: value for key, value in params.items() if value})
 
 
-def database_provision():
+def database_provision(*, owner=None, app=None):
     """Create the application role and the database if missing, connected as the owner. Idempotent.
 
     Needs an owner that may create roles and databases (a superuser in development and CI).
     Returns a list of what it did, for the command's output.
     """
-    owner = settings.DATABASES[OWNER_DB_ALIAS]
-    app = settings.DATABASES["default"]
+    owner = owner or settings.DATABASES[OWNER_DB_ALIAS]
+    app = app or settings.DATABASES["default"]
+    if app["USER"] == owner["USER"]:
+        raise ValueError(
+            "The application role must not be the owner role: set DATABASE_APP_USER (or DATABASE_APP_URL) "
+            "to a role other than the one in DATABASE_URL."
+        )
     done = []
     with psycopg.connect(_conninfo(owner, dbname="postgres"), autocommit=True) as conn:
         role_exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [app["USER"]]).fetchone()
-        if app["USER"] == owner["USER"]:
-            raise RuntimeError(
-                "The application role must not be the owner role: set DATABASE_APP_USER (or DATABASE_APP_URL) "
-                "to a role other than the one in DATABASE_URL."
-            )
         if not role_exists:
             statement = sql.SQL(
                 "CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS NOINHERIT"

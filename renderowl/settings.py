@@ -38,6 +38,7 @@ MIDDLEWARE = [
     "renderowl.api.middleware.RequestContextMiddleware",
     "renderowl.tenancy.OperatorBypassMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -101,7 +102,13 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / ".run" / "static"
+STATIC_ROOT = get_from_env("STATIC_ROOT", BASE_DIR / ".run" / "static")
+# The admin's static files, served by the app itself (WhiteNoise) so gunicorn needs no front server.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
 
 # Requests larger than this are refused with 413 before they are parsed.
 MAX_REQUEST_BODY_BYTES = get_from_env("MAX_REQUEST_BODY_BYTES", 1024 * 1024, cast=int)

@@ -7,6 +7,7 @@ from django.http import Http404, JsonResponse
 from djangorestframework_camel_case.util import camelize_re, underscore_to_camel
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.views import set_rollback
 
 from renderowl.logging import current_request_id
 
@@ -110,13 +111,12 @@ def problem(status_code, *, code, detail, title=None, errors=None):
 
 
 def problem_response(status_code, *, code, detail, title=None, errors=None, headers=None):
-    response = Response(
+    return Response(
         problem(status_code, code=code, detail=detail, title=title, errors=errors),
         status=status_code,
         headers=headers,
         content_type=PROBLEM_CONTENT_TYPE,
     )
-    return response
 
 
 def problem_exception_handler(exc, context):
@@ -129,6 +129,8 @@ def problem_exception_handler(exc, context):
         return request_too_large_response()
     if not isinstance(exc, exceptions.APIException):
         return None
+    # Whatever the view wrote before failing is undone (ATOMIC_REQUESTS), as DRF's own handler does.
+    set_rollback()
 
     headers = {}
     if getattr(exc, "auth_header", None):
@@ -164,7 +166,7 @@ def request_too_large_response():
     )
 
 
-def _plain_problem(status_code, *, code, detail):
+def plain_problem_response(status_code, *, code, detail):
     """A problem+json response outside DRF (middleware, Django's 404/500 handlers)."""
     body = problem(status_code, code=code, detail=detail)
     body["requestId"] = body.pop("request_id")
@@ -172,11 +174,11 @@ def _plain_problem(status_code, *, code, detail):
 
 
 def not_found_view(request, exception=None):
-    return _plain_problem(404, code="not_found", detail=f"No route matches {request.path}.")
+    return plain_problem_response(404, code="not_found", detail=f"No route matches {request.path}.")
 
 
 def server_error_view(request):
-    return _plain_problem(
+    return plain_problem_response(
         500,
         code="internal_error",
         detail="The server failed to handle this request; quote the requestId when reporting it.",

@@ -7,7 +7,7 @@ import time
 
 from django.conf import settings
 
-from renderowl.api.errors import _plain_problem
+from renderowl.api.errors import plain_problem_response
 from renderowl.logging import current_request_id
 from renderowl.tenancy import current_organization_id
 
@@ -54,9 +54,9 @@ class RequestContextMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return _plain_problem(400, code="invalid_content_length", detail="Content-Length is not a number.")
+            return plain_problem_response(400, code="invalid_content_length", detail="Content-Length is not a number.")
         if length > settings.MAX_REQUEST_BODY_BYTES:
-            return _plain_problem(
+            return plain_problem_response(
                 413,
                 code="request_too_large",
                 detail=f"The request body exceeds {settings.MAX_REQUEST_BODY_BYTES} bytes.",
