@@ -102,7 +102,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = get_from_env("STATIC_ROOT", BASE_DIR / ".run" / "static")
+# Production serves what `collectstatic` gathered here; development serves straight from the apps.
+STATIC_ROOT = get_from_env("STATIC_ROOT", str(BASE_DIR / "staticfiles") if PRODUCTION else None)
 # The admin's static files, served by the app itself (WhiteNoise) so gunicorn needs no front server.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
