@@ -1,0 +1,264 @@
+"""Measure the projects API under gunicorn against a bare-Django baseline in the same run (`make bench`).
+
+Reports requests per second and p50/p99 latency of GET /v1/projects/{id} and GET /v1/projects?limit=100
+beside the baseline, the first page of a list beside a page after 20,000 rows, and the SQL queries per
+list request. Prints the results and writes them to bench/results/latest.txt.
+"""
+
+import logging
+import os
+import platform
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+# `python bench/run.py` puts bench/ on the path; the apps and the bench package live one level up.
+sys.path.insert(0, str(ROOT))
+os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+
+import django  # noqa: E402 - Django is set up only once the settings module is chosen
+
+django.setup()
+# This process's own setup requests would log a line each and bury the report; gunicorn's workers
+# keep logging as in production, to bench/results/gunicorn.log.
+logging.disable(logging.WARNING)
+
+import gunicorn as gunicorn_package  # noqa: E402
+from django.db import connections  # noqa: E402
+from django.test import Client, override_settings  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from bench.load import Sample, generate_load, get_json  # noqa: E402
+from bench.seed import bench_organization_create, bench_organization_delete  # noqa: E402
+from bench.server import gunicorn  # noqa: E402
+
+PROJECT_COUNT = 20_500
+DEEP_OFFSET = 20_000
+WALK_PAGE_SIZE = 100
+DETAIL_SAMPLE_SIZE = 500
+WORKERS = 2
+CONNECTIONS = 4
+WARMUP_SECONDS = 1.0
+ROUNDS = 8
+SLICE_SECONDS = 2.0
+QUERY_COUNT_LIMITS = (1, 20, 100)
+SQL_PREVIEW_CHARS = 150
+RESULTS_DIR = ROOT / "bench" / "results"
+
+BASELINE = "baseline: bare Django view, 1 row by pk"
+DETAIL = "GET /v1/projects/{id}"
+LIST_100 = "GET /v1/projects?limit=100"
+FIRST_PAGE = "GET /v1/projects?limit=20 (first page)"
+DEEP_PAGE = f"GET /v1/projects?limit=20 (after {DEEP_OFFSET:,} rows)"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    paths: list[str]
+    headers: dict[str, str]
+
+
+@dataclass
+class Measurement:
+    """All requests of one scenario, with each round's p50 kept to show the noise."""
+
+    sample: Sample
+    round_p50s_ms: list[float]
+
+
+class Report:
+    """Prints lines as they come and keeps them for the results file."""
+
+    def __init__(self):
+        self.lines = []
+
+    def line(self, text=""):
+        print(text, flush=True)
+        self.lines.append(text)
+
+    def table(self, headers, rows):
+        widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
+        self.line("  ".join(str(cell).ljust(width) for cell, width in zip(headers, widths)).rstrip())
+        self.line("  ".join("-" * width for width in widths))
+        for row in rows:
+            self.line("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+    def save(self, path):
+        path.write_text("\n".join(self.lines) + "\n")
+
+
+def main():
+    report = Report()
+    report.line(
+        f"Renderowl bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}, gunicorn {gunicorn_package.__version__} with {WORKERS} sync workers, "
+        f"{CONNECTIONS} client connections, {PROJECT_COUNT:,} projects in one organization."
+    )
+    report.line(
+        f"Each scenario: {WARMUP_SECONDS:g} s warm-up, then {ROUNDS} rounds of {SLICE_SECONDS:g} s, "
+        "the scenarios interleaved within each round in a rotating order."
+    )
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    bench = bench_organization_create(project_count=PROJECT_COUNT, sample_size=DETAIL_SAMPLE_SIZE)
+    try:
+        report_query_counts(report, bench)
+        with gunicorn(
+            workers=WORKERS,
+            root=ROOT,
+            log_path=RESULTS_DIR / "gunicorn.log",
+            environment={"BENCH_ORGANIZATION_ID": bench.organization_id},
+        ) as port:
+            auth = {"Authorization": f"Bearer {bench.raw_key}"}
+            deep_cursor = walk_to_deep_cursor(report, port, auth)
+            scenarios = [
+                Scenario(BASELINE, [f"/bench/baseline/{pk}" for pk in bench.project_ids], {}),
+                Scenario(DETAIL, [f"/v1/projects/{pk}" for pk in bench.project_ids], auth),
+                Scenario(LIST_100, ["/v1/projects?limit=100"], auth),
+                Scenario(FIRST_PAGE, ["/v1/projects?limit=20"], auth),
+                Scenario(DEEP_PAGE, [f"/v1/projects?limit=20&cursor={quote(deep_cursor)}"], auth),
+            ]
+            measurements = measure(port, scenarios)
+        report_throughput(report, measurements)
+        report_keyset(report, measurements[FIRST_PAGE], measurements[DEEP_PAGE])
+    finally:
+        bench_organization_delete(organization_id=bench.organization_id)
+    report.save(RESULTS_DIR / "latest.txt")
+    print(f"\nWritten to {(RESULTS_DIR / 'latest.txt').relative_to(ROOT)}.")
+
+
+def report_query_counts(report, bench):
+    """Count SQL queries per request in-process: a list page must cost as many queries whatever its limit."""
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {bench.raw_key}")
+    list_paths = [f"/v1/projects?limit={limit}" for limit in QUERY_COUNT_LIMITS]
+    detail_paths = [f"/v1/projects/{bench.project_ids[0]}", f"/bench/baseline/{bench.project_ids[0]}"]
+    queries_by_path = {}
+    with override_settings(BENCH_ORGANIZATION_ID=bench.organization_id):
+        # A key's first use in a minute also records lastUsedAt; count the steady state after it.
+        client.get(list_paths[0])
+        for path in list_paths + detail_paths:
+            queries_by_path[path] = captured_sql(client, path)
+    report.line()
+    report.line("SQL queries per request (in-process, through the Django test client)")
+    report.table(
+        ["request", "queries"],
+        [[path.replace(bench.project_ids[0], "{id}"), len(sql)] for path, sql in queries_by_path.items()],
+    )
+    constant = len({len(queries_by_path[path]) for path in list_paths}) == 1
+    report.line(f"Constant in limit ({', '.join(map(str, QUERY_COUNT_LIMITS))}): {'yes' if constant else 'NO'}")
+    report.line(f"The queries of {list_paths[-1]}:")
+    for number, sql in enumerate(queries_by_path[list_paths[-1]], start=1):
+        preview = sql if len(sql) <= SQL_PREVIEW_CHARS else sql[:SQL_PREVIEW_CHARS] + "…"
+        report.line(f"  {number}. {preview}")
+
+
+def captured_sql(client, path):
+    with CaptureQueriesContext(connections["default"]) as queries:
+        response = client.get(path)
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {path} answered {response.status_code}: {response.content[:300]!r}")
+    return [query["sql"] for query in queries.captured_queries]
+
+
+def walk_to_deep_cursor(report, port, auth):
+    """Follow nextCursor from the first page until DEEP_OFFSET rows are behind; returns that cursor."""
+    seen, cursor = set(), None
+    while len(seen) < DEEP_OFFSET:
+        path = f"/v1/projects?limit={WALK_PAGE_SIZE}" + (f"&cursor={quote(cursor)}" if cursor else "")
+        page = get_json(port=port, path=path, headers=auth)
+        seen.update(project["id"] for project in page["data"])
+        cursor = page["nextCursor"]
+        if cursor is None:
+            raise RuntimeError(f"The walk ended after {len(seen):,} rows; expected at least {DEEP_OFFSET:,}.")
+    report.line()
+    report.line(
+        f"Walked {DEEP_OFFSET // WALK_PAGE_SIZE} pages of {WALK_PAGE_SIZE} over HTTP: {len(seen):,} distinct "
+        "projects, none skipped or repeated."
+    )
+    return cursor
+
+
+def measure(port, scenarios):
+    """Warm every scenario up, then run ROUNDS rounds that each give every scenario one slice of load."""
+    for scenario in scenarios:
+        run_slice(port, scenario, WARMUP_SECONDS)
+    measurements = {scenario.name: Measurement(Sample(), []) for scenario in scenarios}
+    for round_number in range(ROUNDS):
+        # Rotate the order so that no scenario always runs first or right after the same neighbour.
+        shift = round_number % len(scenarios)
+        for scenario in scenarios[shift:] + scenarios[:shift]:
+            sample = run_slice(port, scenario, SLICE_SECONDS)
+            measurements[scenario.name].sample.add(sample)
+            measurements[scenario.name].round_p50s_ms.append(sample.percentile_ms(0.50))
+    return measurements
+
+
+def run_slice(port, scenario, seconds):
+    return generate_load(
+        port=port, paths=scenario.paths, headers=scenario.headers, duration=seconds, connections=CONNECTIONS
+    )
+
+
+def report_throughput(report, measurements):
+    baseline = measurements[BASELINE].sample
+    rows = []
+    for name, measurement in measurements.items():
+        sample = measurement.sample
+        rows.append(
+            [
+                name,
+                f"{len(sample.latencies):,}",
+                f"{sample.requests_per_second:.0f}",
+                f"{sample.percentile_ms(0.50):.2f}",
+                f"{sample.percentile_ms(0.99):.2f}",
+                f"{min(measurement.round_p50s_ms):.2f}-{max(measurement.round_p50s_ms):.2f}",
+                f"{sample.requests_per_second / baseline.requests_per_second:.2f}",
+                f"{sample.percentile_ms(0.50) / baseline.percentile_ms(0.50):.2f}",
+                f"{sample.percentile_ms(0.99) / baseline.percentile_ms(0.99):.2f}",
+            ]
+        )
+    report.line()
+    report.line(f"Throughput and latency under gunicorn ({WORKERS} workers, {CONNECTIONS} connections)")
+    report.table(
+        ["scenario", "requests", "req/s", "p50 ms", "p99 ms", "p50 ms by round", "req/s ÷ base", "p50 ÷ base",
+         "p99 ÷ base"],
+        rows,
+    )
+
+
+def report_keyset(report, first, deep):
+    """Compare the deep page with the first: equal within noise when their per-round p50 ranges overlap."""
+    rows = [
+        [
+            f"p{round(fraction * 100)} ms",
+            f"{first.sample.percentile_ms(fraction):.2f}",
+            f"{deep.sample.percentile_ms(fraction):.2f}",
+            f"{deep.sample.percentile_ms(fraction) / first.sample.percentile_ms(fraction):.2f}",
+        ]
+        for fraction in (0.50, 0.99)
+    ]
+    rows.append(
+        [
+            "req/s",
+            f"{first.sample.requests_per_second:.0f}",
+            f"{deep.sample.requests_per_second:.0f}",
+            f"{deep.sample.requests_per_second / first.sample.requests_per_second:.2f}",
+        ]
+    )
+    report.line()
+    report.line(f"Keyset pagination: the page after {DEEP_OFFSET:,} rows beside the first page (limit=20)")
+    report.table(["", "first page", "deep page", "deep ÷ first"], rows)
+    overlap = max(min(first.round_p50s_ms), min(deep.round_p50s_ms)) <= min(
+        max(first.round_p50s_ms), max(deep.round_p50s_ms)
+    )
+    if overlap:
+        report.line("Their per-round p50 ranges overlap: equal within noise.")
+    else:
+        report.line("Their per-round p50 ranges do not overlap: NOT equal within noise.")
+
+
+if __name__ == "__main__":
+    main()
