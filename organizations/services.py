@@ -34,7 +34,7 @@ def hash_key(raw_key):
 
 
 def organization_create(*, name, slug=None):
-    slug = slug or slugify(name)[:63] or "org"
+    slug = slug or slugify(name.replace("_", "-"))[:63].strip("-") or "org"
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", slug):
         raise OrganizationError(f"Slug {slug!r} is invalid: use lowercase letters, digits and hyphens.")
     try:

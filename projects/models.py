@@ -5,6 +5,9 @@ from renderowl.ids import IdFactory
 from renderowl.models import TenantModel
 
 
+LIVE = Q(deleted_at__isnull=True)
+
+
 class Project(TenantModel):
     """Groups a customer's assets, renders, automations; holds the secret its webhooks are signed with."""
 
@@ -14,6 +17,8 @@ class Project(TenantModel):
     description = models.TextField(blank=True, default="")
     metadata = models.JSONField(default=dict, blank=True)
     webhook_secret = models.CharField(max_length=64, editable=False)
+    previous_webhook_secret = models.CharField(max_length=64, blank=True, default="", editable=False)
+    previous_webhook_secret_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -21,14 +26,15 @@ class Project(TenantModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "slug"],
-                condition=Q(deleted_at__isnull=True),
+                condition=LIVE,
                 name="project_slug_unique_among_live",
             )
         ]
+        # One per list sort, over live rows only: a page never steps over deleted projects.
         indexes = [
-            models.Index(fields=["organization", "created_at", "id"], name="project_org_created"),
-            models.Index(fields=["organization", "updated_at", "id"], name="project_org_updated"),
-            models.Index(fields=["organization", "name", "id"], name="project_org_name"),
+            models.Index(fields=["organization", "created_at", "id"], name="project_live_created", condition=LIVE),
+            models.Index(fields=["organization", "updated_at", "id"], name="project_live_updated", condition=LIVE),
+            models.Index(fields=["organization", "name", "id"], name="project_live_name", condition=LIVE),
         ]
 
     def __str__(self):

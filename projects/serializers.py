@@ -24,6 +24,15 @@ class ProjectWithSecretSerializer(ProjectSerializer):
         read_only_fields = fields
 
 
+class WebhookSecretSerializer(serializers.Serializer):
+    """A newly issued webhook secret, shown only in this response."""
+
+    webhook_secret = serializers.CharField(help_text="64 hex characters: the HMAC key's 32 bytes.")
+    previous_secret_expires_at = serializers.DateTimeField(
+        help_text="Until then deliveries also carry a signature made with the previous secret."
+    )
+
+
 class ProjectCreateSerializer(StrictSerializer):
     name = StrictCharField(max_length=200)
     slug = StrictRegexField(

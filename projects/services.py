@@ -2,6 +2,7 @@
 
 import re
 import secrets
+from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -10,35 +11,45 @@ from django.utils.text import slugify
 from projects.models import Project
 from renderowl.api.errors import Conflict, InvalidRequest
 
+SECRET_ROTATION_OVERLAP = timedelta(hours=24)
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 
 def slug_from_name(name):
-    slug = slugify(name)[:63].strip("-")
+    """A slug in [a-z0-9-] from a display name: 'My_Project v2' -> 'my-project-v2'."""
+    slug = slugify(name.replace("_", "-"))[:63].strip("-")
     return slug or "project"
 
 
 def project_create(*, organization, name, slug=None, description="", metadata=None):
-    """Create a project with a fresh webhook secret; the slug is unique among the organization's live projects."""
-    slug = slug or slug_from_name(name)
-    project = Project(
-        organization=organization,
-        name=name,
-        slug=slug,
-        description=description,
-        metadata=metadata or {},
-        webhook_secret=secrets.token_hex(32),
+    """Create a project with a fresh webhook secret; the slug is unique among the organization's live projects.
+
+    A slug the client chose and that is taken is a 409; a slug derived from the name gets a short
+    random suffix instead.
+    """
+    candidates = [slug] if slug else [slug_from_name(name)]
+    if not slug:
+        candidates += [f"{candidates[0][:56]}-{secrets.token_hex(3)}" for _ in range(3)]
+    for candidate in candidates:
+        project = Project(
+            organization=organization,
+            name=name,
+            slug=candidate,
+            description=description,
+            metadata=metadata or {},
+            webhook_secret=secrets.token_hex(32),
+        )
+        try:
+            with transaction.atomic():
+                project.save(force_insert=True)
+            return project
+        except IntegrityError:
+            continue
+    raise Conflict(
+        f"The slug {candidates[0]!r} is taken by another project of this organization; choose another slug.",
+        code="slug_taken",
+        field="slug",
     )
-    try:
-        with transaction.atomic():
-            project.save(force_insert=True)
-    except IntegrityError:
-        raise Conflict(
-            f"The slug {slug!r} is taken by another project of this organization; choose another slug.",
-            code="slug_taken",
-            field="slug",
-        ) from None
-    return project
 
 
 def project_update(*, project, changes):
@@ -50,10 +61,35 @@ def project_update(*, project, changes):
             code="slug_immutable",
             field="slug",
         )
-    for field, value in changes.items():
-        setattr(project, field, value)
-    project.save(update_fields=[*changes, "updated_at"])
+    changed = [field for field, value in changes.items() if getattr(project, field) != value]
+    if not changed:
+        return project
+    for field in changed:
+        setattr(project, field, changes[field])
+    project.save(update_fields=[*changed, "updated_at"])
     return project
+
+
+def project_webhook_secret_rotate(*, project, now=None):
+    """Issue a new webhook secret; the old one keeps signing alongside it for SECRET_ROTATION_OVERLAP."""
+    now = now or timezone.now()
+    project.previous_webhook_secret = project.webhook_secret
+    project.previous_webhook_secret_expires_at = now + SECRET_ROTATION_OVERLAP
+    project.webhook_secret = secrets.token_hex(32)
+    project.save(
+        update_fields=["webhook_secret", "previous_webhook_secret", "previous_webhook_secret_expires_at", "updated_at"]
+    )
+    return project
+
+
+def project_signing_secrets(*, project, now=None):
+    """The secrets a delivery is signed with now: the current one, and the previous during a rotation."""
+    now = now or timezone.now()
+    current = [project.webhook_secret]
+    expires_at = project.previous_webhook_secret_expires_at
+    if project.previous_webhook_secret and expires_at and expires_at > now:
+        return [*current, project.previous_webhook_secret]
+    return current
 
 
 def project_delete(*, project):

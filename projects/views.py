@@ -1,5 +1,6 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from projects.models import Project
@@ -8,8 +9,9 @@ from projects.serializers import (
     ProjectSerializer,
     ProjectUpdateSerializer,
     ProjectWithSecretSerializer,
+    WebhookSecretSerializer,
 )
-from projects.services import project_create, project_delete, project_update
+from projects.services import project_create, project_delete, project_update, project_webhook_secret_rotate
 from renderowl.api.viewsets import TenantViewSet
 
 
@@ -23,7 +25,9 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def scope_queryset(self, queryset):
-        return queryset.filter(deleted_at__isnull=True)
+        return queryset.filter(deleted_at__isnull=True).defer(
+            "webhook_secret", "previous_webhook_secret", "previous_webhook_secret_expires_at"
+        )
 
     @extend_schema(summary="List projects")
     def list(self, request, *args, **kwargs):
@@ -52,6 +56,22 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
         params.is_valid(raise_exception=True)
         project = project_update(project=project, changes=dict(params.validated_data))
         return Response(ProjectSerializer(project).data)
+
+    @extend_schema(
+        summary="Rotate the project's webhook secret",
+        request=None,
+        responses={200: WebhookSecretSerializer},
+        description="Returns the new secret once. For 24 hours deliveries are signed with both the old and "
+        "the new secret (space-separated signatures), then with the new one only.",
+    )
+    @action(detail=True, methods=["post"], url_path="webhook-secret/rotate")
+    def rotate_webhook_secret(self, request, pk=None):
+        project = project_webhook_secret_rotate(project=self.get_object())
+        body = {
+            "webhook_secret": project.webhook_secret,
+            "previous_secret_expires_at": project.previous_webhook_secret_expires_at,
+        }
+        return Response(WebhookSecretSerializer(body).data)
 
     @extend_schema(summary="Delete a project", responses={204: None})
     def destroy(self, request, pk=None):

@@ -35,9 +35,6 @@ class TenantTask(Task):
 app = Celery("renderowl", task_cls=TenantTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = [Queue(name) for name in QUEUES]
-app.conf.beat_schedule = {
-    "prune-idempotency-records": {"task": "renderowl.idempotency_records_prune", "schedule": 60 * 60},
-}
 app.autodiscover_tasks()
 
 

@@ -47,6 +47,14 @@ def database_provision(*, owner=None, app=None):
                 statement = sql.SQL("{} PASSWORD {}").format(statement, sql.Literal(app["PASSWORD"]))
             conn.execute(statement)
             done.append(f"created role {app['USER']}")
+        owner_can_bypass = conn.execute(
+            "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
+        ).fetchone()[0]
+        if not owner_can_bypass:
+            done.append(
+                f"warning: the owner role {owner['USER']} lacks BYPASSRLS, so the admin and operator commands "
+                "will see no tenant rows; run ALTER ROLE ... BYPASSRLS as a superuser"
+            )
         db_exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [owner["NAME"]]).fetchone()
         if not db_exists:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(owner["NAME"])))

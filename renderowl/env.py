@@ -56,5 +56,5 @@ def database_settings(url, *, user=None, password=None):
         "PASSWORD": password if password is not None else unquote(parts.password or ""),
         "HOST": host,
         "PORT": str(parts.port or ""),
-        "OPTIONS": query,
+        "OPTIONS": {"connect_timeout": "5", **query},
     }

@@ -19,7 +19,7 @@ class IdempotencyRecord(models.Model):
     key = models.CharField(max_length=255)
     fingerprint = models.CharField(max_length=64, help_text="SHA-256 of method, path and canonical body.")
     response_status = models.PositiveSmallIntegerField()
-    response_body = models.JSONField()
+    response_body = models.TextField(help_text="The response's JSON, byte for byte, so a replay keeps key order.")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

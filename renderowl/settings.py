@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "organizations",
     "projects",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -141,11 +142,24 @@ SPECTACULAR_SETTINGS = {
     "ENUM_ADD_EXPLICIT_BLANK_NULL_CHOICE": False,
     "SCHEMA_PATH_PREFIX": r"/v1",
     "CAMELIZE_NAMES": False,
+    "ENUM_NAME_OVERRIDES": {
+        "WebhookEndpointStatusEnum": "webhooks.models.WebhookEndpoint.Status",
+        "DeliveryStatusEnum": "webhooks.models.Delivery.Status",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
         "drf_spectacular.hooks.postprocess_schema_enums",
     ],
 }
+
+# Webhook delivery (see docs/OPERATIONS.md, "Webhooks").
+WEBHOOKS_ALLOW_LOOPBACK = get_from_env("WEBHOOKS_ALLOW_LOOPBACK", DJANGO_ENV == "development", cast=as_bool)
+WEBHOOKS_REQUIRE_HTTPS = get_from_env("WEBHOOKS_REQUIRE_HTTPS", PRODUCTION, cast=as_bool)
+WEBHOOK_TIMEOUT_SECONDS = get_from_env("WEBHOOK_TIMEOUT_SECONDS", 10, cast=float)
+# How long a worker owns a delivery attempt before the dispatcher may hand it to another.
+WEBHOOK_LEASE_SECONDS = get_from_env("WEBHOOK_LEASE_SECONDS", 60, cast=int)
+WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES = get_from_env("WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES", 5, cast=int)
+WEBHOOK_DISPATCH_INTERVAL_SECONDS = get_from_env("WEBHOOK_DISPATCH_INTERVAL_SECONDS", 5, cast=float)
 
 CELERY_BROKER_URL = get_from_env("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
@@ -160,6 +174,17 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# Workers and beat log through LOGGING (JSON) like the API.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TASK_ROUTES = {"webhooks.*": {"queue": "webhooks"}}
+CELERY_BEAT_SCHEDULE = {
+    "prune-idempotency-records": {"task": "renderowl.idempotency_records_prune", "schedule": 60 * 60},
+    "dispatch-due-webhook-deliveries": {
+        "task": "webhooks.dispatch_due_deliveries",
+        "schedule": WEBHOOK_DISPATCH_INTERVAL_SECONDS,
+    },
+    "sweep-unpublished-events": {"task": "webhooks.sweep_unpublished_events", "schedule": 30},
+}
 
 LOG_LEVEL = get_from_env("LOG_LEVEL", "INFO")
 LOGGING = {

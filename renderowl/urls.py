@@ -13,5 +13,6 @@ urlpatterns = [
     path("v1/openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     path("docs", SpectacularRedocView.as_view(url_name="openapi"), name="docs"),
     path("v1/", include("projects.urls")),
+    path("v1/", include("webhooks.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -82,6 +82,8 @@ def flatten_field_errors(detail, prefix=""):
         for key, value in detail.items():
             if key in ("non_field_errors", "__all__"):
                 items += flatten_field_errors(value, prefix)
+            elif isinstance(key, int):  # an item of a list field
+                items += flatten_field_errors(value, f"{prefix}[{key}]")
             else:
                 name = str(key) if prefix.endswith("metadata") else camel(str(key))
                 items += flatten_field_errors(value, f"{prefix}.{name}" if prefix else name)

@@ -8,10 +8,12 @@ the request runs answers a concurrent duplicate with 409 straight away.
 
 import hashlib
 import json
+import logging
 import re
 from dataclasses import dataclass
 from datetime import timedelta
 
+import redis
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -19,6 +21,8 @@ from django.utils import timezone
 from renderowl.api.errors import ApiError, InvalidRequest
 from renderowl.models import IdempotencyRecord
 from renderowl.redis import get_redis
+
+logger = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -49,13 +53,16 @@ class IdempotentRequest:
                     key=self.key,
                     fingerprint=self.fingerprint,
                     response_status=status,
-                    response_body=json.loads(json.dumps(body, default=str)),
+                    response_body=json.dumps(body, default=str),
                 )
         except IntegrityError:
             raise in_progress() from None
 
     def release(self):
-        get_redis().delete(self.lock_name)
+        try:
+            get_redis().delete(self.lock_name)
+        except redis.RedisError:
+            logger.warning("idempotency lock not released; it expires by itself", exc_info=True)
 
 
 def in_progress():
@@ -93,7 +100,13 @@ def idempotency_begin(*, request, organization_id):
         fingerprint=fingerprint(request),
         lock_name=idempotency_lock_name(organization_id, key),
     )
-    if not get_redis().set(handle.lock_name, "1", nx=True, ex=LOCK_SECONDS):
+    try:
+        acquired = get_redis().set(handle.lock_name, "1", nx=True, ex=LOCK_SECONDS)
+    except redis.RedisError:
+        # The unique (organization, key) index still prevents a second change; only the early 409 is lost.
+        logger.warning("idempotency lock unavailable; relying on the database alone", exc_info=True)
+        acquired = True
+    if not acquired:
         raise in_progress()
     cutoff = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_TTL_SECONDS)
     record = IdempotencyRecord.objects.filter(

@@ -30,7 +30,9 @@ class RequestContextMiddleware:
         incoming = request.headers.get("X-Request-Id", "")
         request_id = incoming if SANE_REQUEST_ID.match(incoming) else new_request_id()
         request.request_id = request_id
-        request_token = current_request_id.set(request_id)
+        # The request id stays set after the response so Django's own 4xx/5xx log line carries it too;
+        # the organization does not outlive the request.
+        current_request_id.set(request_id)
         organization_token = current_organization_id.set(None)
         started = time.monotonic()
         try:
@@ -48,7 +50,6 @@ class RequestContextMiddleware:
             return response
         finally:
             current_organization_id.reset(organization_token)
-            current_request_id.reset(request_token)
 
     def _too_large(self, request):
         try:

@@ -18,6 +18,17 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """A boolean field that takes JSON true/false only, not "yes", 1 or "on"."""
+
+    default_error_messages = {"invalid": "Must be true or false."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
 class StrictRegexField(serializers.RegexField, StrictCharField):
     """A StrictCharField that must also match a pattern."""
 

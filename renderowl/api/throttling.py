@@ -1,11 +1,16 @@
 """Rate limiting per API key, counted in Redis so every API process shares one budget."""
 
+import logging
 import time
+
+import redis
 
 from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
 from renderowl.redis import get_redis
+
+logger = logging.getLogger(__name__)
 
 WINDOW_SECONDS = 60
 
@@ -23,7 +28,12 @@ class ApiKeyRateThrottle(BaseThrottle):
         pipe = get_redis().pipeline()
         pipe.incr(key)
         pipe.expire(key, WINDOW_SECONDS + 1, nx=True)
-        count, _ = pipe.execute()
+        try:
+            count, _ = pipe.execute()
+        except redis.RedisError:
+            # Fail open: an outage of the limiter's store must not take the API down with it.
+            logger.warning("rate limiter unavailable; request allowed", exc_info=True)
+            return True
         if count <= settings.RATE_LIMIT_PER_MINUTE:
             return True
         self.retry_after = (window + 1) * WINDOW_SECONDS - time.time()

@@ -1,6 +1,8 @@
 """The base every API viewset extends: organization scoping that cannot be forgotten, the tenancy
 context, Idempotency-Key on POST, strict query parameters, and keyset pagination."""
 
+import json
+
 from django.db import transaction
 from rest_framework import status, viewsets
 from rest_framework.response import Response
@@ -64,7 +66,7 @@ class TenantViewSet(viewsets.GenericViewSet):
 
     def handle_exception(self, exc):
         if isinstance(exc, IdempotentReplay):
-            response = Response(exc.record.response_body, status=exc.record.response_status)
+            response = Response(json.loads(exc.record.response_body), status=exc.record.response_status)
             response["Idempotent-Replayed"] = "true"
             return response
         return super().handle_exception(exc)

@@ -204,3 +204,20 @@ def test_list_query_count_is_constant_in_limit(tenant):
         assert len(response.json()["data"]) == limit
         counts[limit] = len(queries)
     assert counts[1] == counts[20] == counts[100]
+
+
+def test_derived_slugs_use_only_lowercase_letters_digits_and_hyphens(tenant):
+    assert tenant.create_project(name="My_Project v2")["slug"] == "my-project-v2"
+
+
+def test_a_derived_slug_that_is_taken_gets_a_suffix_instead_of_a_conflict(tenant):
+    first = tenant.create_project(name="Teaser")
+    second = tenant.create_project(name="Teaser")
+    assert first["slug"] == "teaser"
+    assert second["slug"].startswith("teaser-") and second["slug"] != "teaser"
+
+
+def test_a_patch_that_changes_nothing_keeps_updated_at(tenant):
+    project = tenant.create_project(name="Same", description="d")
+    response = tenant.client.patch(f"/v1/projects/{project['id']}", {"name": "Same", "description": "d"}, format="json")
+    assert response.json()["updatedAt"] == project["updatedAt"]

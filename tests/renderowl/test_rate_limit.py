@@ -22,3 +22,20 @@ def test_each_key_has_its_own_budget(tenant):
         tenant.client.get("/v1/projects")
     second_key = api_key_create(organization=tenant.organization).raw_key
     assert APIClient(HTTP_AUTHORIZATION=f"Bearer {second_key}").get("/v1/projects").status_code == 200
+
+
+def test_the_api_keeps_serving_when_redis_is_down(tenant, settings):
+    from renderowl.redis import get_redis
+
+    get_redis.cache_clear()
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    try:
+        listed = tenant.client.get("/v1/projects")
+        created = tenant.client.post("/v1/projects", {"name": "Offline"}, format="json", HTTP_IDEMPOTENCY_KEY="k-offline")
+        replayed = tenant.client.post("/v1/projects", {"name": "Offline"}, format="json", HTTP_IDEMPOTENCY_KEY="k-offline")
+    finally:
+        get_redis.cache_clear()
+    assert listed.status_code == 200
+    assert created.status_code == 201
+    assert replayed["Idempotent-Replayed"] == "true"
+    assert replayed.json()["id"] == created.json()["id"]

@@ -63,7 +63,7 @@ def test_get_from_env_casts_and_reports_malformed_values(monkeypatch):
 def test_database_urls_over_tcp_and_unix_socket_and_as_another_role():
     tcp = database_settings("postgresql://owner:p%40ss@db:5433/renderowl?sslmode=require", user="app", password="pw")
     assert (tcp["HOST"], tcp["PORT"], tcp["NAME"], tcp["USER"], tcp["PASSWORD"]) == ("db", "5433", "renderowl", "app", "pw")
-    assert tcp["OPTIONS"] == {"sslmode": "require"}
+    assert tcp["OPTIONS"] == {"connect_timeout": "5", "sslmode": "require"}
     socket = database_settings("postgresql://postgres:@/renderowl?host=/work/.run/postgres")
     assert (socket["HOST"], socket["USER"], socket["PASSWORD"]) == ("/work/.run/postgres", "postgres", "")
     with pytest.raises(ImproperlyConfiguredEnv, match="postgresql://"):

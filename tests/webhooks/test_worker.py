@@ -1,0 +1,132 @@
+"""End to end through real Celery workers: commit → publish → fan-out → signed delivery, and crashes."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from urllib.parse import quote
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings
+from django.db import connections
+from django.utils import timezone
+from standardwebhooks import Webhook
+
+from projects.models import Project
+from renderowl.celery import app
+from renderowl.tenancy import tenant_context
+from tests.conftest import Tenant
+from tests.webhooks.receiver import Receiver, Reply
+from webhooks.delivery import deliveries_lease_due
+from webhooks.models import Delivery, Event
+from webhooks.outbox import event_emit, events_sweep_unpublished
+from webhooks.signing import standard_webhooks_secret
+from webhooks.tasks import queue_attempts
+
+pytestmark = pytest.mark.django_db(databases=["default", "owner"], transaction=True)
+
+
+def wait_until(predicate, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def delivery_status(tenant, event_id):
+    with tenant_context(tenant.id):
+        return list(Delivery.objects.filter(event_id=event_id).values_list("status", "attempt_count"))
+
+
+def register(tenant, url):
+    assert tenant.client.post("/v1/webhooks", {"url": url}, format="json").status_code == 201
+
+
+def test_an_event_committed_with_its_change_is_delivered_by_the_worker(loopback):
+    tenant = Tenant("E2E")
+    project = tenant.create_project(name="P")
+    with Receiver() as receiver, start_worker(app, pool="solo", perform_ping_check=False, queues=["webhooks"]):
+        register(tenant, receiver.url)
+        with tenant_context(tenant.id):
+            event = event_emit(project=Project.objects.get(pk=project["id"]), type="render.completed", data={"id": "rnd_1"})
+        (request,) = receiver.wait_for(1)
+        wait_until(lambda: delivery_status(tenant, event.id) == [("succeeded", 1)])
+    verified = Webhook(standard_webhooks_secret(project["webhookSecret"])).verify(
+        request.body, {k.lower(): v for k, v in request.headers.items()}
+    )
+    assert (verified["id"], verified["type"], verified["data"]["object"]) == (event.id, "render.completed", {"id": "rnd_1"})
+
+
+def test_an_event_whose_publish_was_lost_is_swept_up_and_delivered(loopback):
+    tenant = Tenant("Sweep")
+    project = tenant.create_project(name="P")
+    with Receiver() as receiver:
+        register(tenant, receiver.url)
+        with tenant_context(tenant.id):
+            event = event_emit(project=Project.objects.get(pk=project["id"]), type="asset.ready", data={})
+        # Redis restarts without persistence before any worker takes the message: it is gone.
+        with app.connection_for_write() as connection:
+            assert connection.default_channel.queue_purge("webhooks") >= 1
+        with tenant_context(tenant.id):
+            assert Event.objects.get(pk=event.id).published_at is None
+        with start_worker(app, pool="solo", perform_ping_check=False, queues=["webhooks"]):
+            assert events_sweep_unpublished(now=timezone.now()) == 0  # within the grace period
+            assert events_sweep_unpublished(now=timezone.now() + timedelta(minutes=1)) == 1
+            receiver.wait_for(1)
+            wait_until(lambda: delivery_status(tenant, event.id) == [("succeeded", 1)])
+
+
+def database_url_for_tests():
+    owner = connections["owner"].settings_dict
+    auth = quote(owner["USER"]) + (f":{quote(owner['PASSWORD'])}" if owner["PASSWORD"] else "")
+    if owner["HOST"].startswith("/"):
+        return f"postgresql://{auth}@/{owner['NAME']}?host={owner['HOST']}"
+    return f"postgresql://{auth}@{owner['HOST']}:{owner['PORT'] or 5432}/{owner['NAME']}"
+
+
+def start_worker_process():
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_for_tests(),
+        "DJANGO_ENV": "test",
+        "WEBHOOKS_ALLOW_LOOPBACK": "true",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "renderowl", "worker", "-Q", "webhooks", "-P", "solo", "-c", "1",
+         "--without-mingle", "--without-gossip", "--loglevel", "WARNING"],
+        env=env,
+        cwd=settings.BASE_DIR,
+    )
+
+
+def test_a_worker_killed_mid_attempt_loses_no_delivery(loopback):
+    tenant = Tenant("Crash")
+    project = tenant.create_project(name="P")
+    with Receiver(Reply(delay=30), default=Reply(status=200)) as receiver:
+        register(tenant, receiver.url)
+        worker = start_worker_process()
+        try:
+            with tenant_context(tenant.id):
+                event = event_emit(project=Project.objects.get(pk=project["id"]), type="render.failed", data={})
+            receiver.wait_for(1, timeout=60)  # the worker is now inside the attempt
+            worker.send_signal(signal.SIGKILL)
+            worker.wait(timeout=10)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+        assert delivery_status(tenant, event.id) == [("pending", 0)]  # the killed attempt left no trace
+
+        # Once the lease runs out, the dispatcher hands the delivery to a live worker.
+        assert deliveries_lease_due(now=timezone.now()) == []
+        leased = deliveries_lease_due(now=timezone.now() + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS + 1))
+        assert [delivery_id for delivery_id, _, _ in leased] == [d for d, in Delivery.objects.using("owner").values_list("id")]
+        with start_worker(app, pool="solo", perform_ping_check=False, queues=["webhooks"]):
+            queue_attempts(leased)
+            second = receiver.wait_for(2)[1]
+            wait_until(lambda: delivery_status(tenant, event.id) == [("succeeded", 1)])
+    assert second.headers["X-Renderowl-Id"] == event.id

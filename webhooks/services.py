@@ -1,0 +1,120 @@
+"""Webhook endpoints: registration, changes, test sends and redelivery (the use cases behind /v1/webhooks)."""
+
+from django.utils import timezone
+
+from projects.models import Project
+from renderowl.api.errors import Conflict, InvalidRequest
+from webhooks.delivery import deliveries_lease, delivery_attempt, endpoint_accepts
+from webhooks.event_types import event_filter_is_valid
+from webhooks.models import Delivery, WebhookEndpoint
+from webhooks.network import BlockedDestination, check_url
+from webhooks.outbox import event_emit, event_fan_out
+
+TEST_EVENT = "webhook.test"
+
+
+def _checked_url(url):
+    try:
+        check_url(url)
+    except BlockedDestination as exc:
+        raise InvalidRequest(str(exc), code="url_not_allowed", field="url") from None
+    return url
+
+
+def _checked_events(events):
+    unknown = [pattern for pattern in events if not event_filter_is_valid(pattern)]
+    if unknown:
+        raise InvalidRequest(
+            f"Unknown event type {unknown[0]!r}; use a type such as 'render.completed' or a wildcard such as "
+            "'render.*' (GET /v1/openapi.json lists them).",
+            code="unknown_event_type",
+            field="events",
+        )
+    return sorted(set(events))
+
+
+def _checked_projects(*, organization, project_ids):
+    found = set(Project.objects.filter(organization=organization, deleted_at__isnull=True, pk__in=project_ids)
+                .values_list("pk", flat=True))
+    missing = [pk for pk in project_ids if pk not in found]
+    if missing:
+        raise InvalidRequest(f"No project {missing[0]!r} in this organization.", code="unknown_project", field="projectIds")
+    return sorted(set(project_ids))
+
+
+def endpoint_create(*, organization, url, description="", events=(), project_ids=(), enabled=True):
+    return WebhookEndpoint.objects.create(
+        organization=organization,
+        url=_checked_url(url),
+        description=description,
+        events=_checked_events(events),
+        project_ids=_checked_projects(organization=organization, project_ids=project_ids),
+        enabled=enabled,
+    )
+
+
+def endpoint_update(*, endpoint, changes):
+    """Partial update; enabling an endpoint again resets its health to active."""
+    if "url" in changes:
+        endpoint.url = _checked_url(changes["url"])
+    if "events" in changes:
+        endpoint.events = _checked_events(changes["events"])
+    if "project_ids" in changes:
+        endpoint.project_ids = _checked_projects(organization=endpoint.organization, project_ids=changes["project_ids"])
+    if "description" in changes:
+        endpoint.description = changes["description"]
+    if "enabled" in changes:
+        if changes["enabled"] and (not endpoint.enabled or endpoint.status == WebhookEndpoint.Status.DISABLED):
+            endpoint.status = WebhookEndpoint.Status.ACTIVE
+            endpoint.consecutive_failures = 0
+            endpoint.disabled_reason = ""
+        endpoint.enabled = changes["enabled"]
+    endpoint.save()
+    return endpoint
+
+
+def endpoint_delete(*, endpoint):
+    """Delete the endpoint and its delivery log; pending deliveries to it stop."""
+    endpoint.delete()
+
+
+def endpoint_send_test(*, endpoint, project_id=None, data):
+    """Send a signed webhook.test event to this endpoint alone, now; returns the delivery."""
+    if project_id is None:
+        if len(endpoint.project_ids) != 1:
+            raise InvalidRequest(
+                "Name the project whose secret signs the test: pass projectId (it may be left out only when "
+                "the endpoint is narrowed to exactly one project).",
+                code="project_required",
+                field="projectId",
+            )
+        project_id = endpoint.project_ids[0]
+    project = Project.objects.filter(organization=endpoint.organization, pk=project_id, deleted_at__isnull=True).first()
+    if project is None:
+        raise InvalidRequest(f"No project {project_id!r} in this organization.", code="unknown_project", field="projectId")
+    now = timezone.now()
+    event = event_emit(project=project, type=TEST_EVENT, data=data, only_endpoint=endpoint)
+    (delivery,) = event_fan_out(event_id=event.id, now=now)
+    ((delivery_id, token, _),) = deliveries_lease(deliveries=[delivery], now=now)
+    delivery_attempt(delivery_id=delivery_id, lease_token=token, now=now)
+    return Delivery.objects.get(pk=delivery.pk)
+
+
+def delivery_retry(*, delivery):
+    """Redeliver now: one more attempt with the same event id, whatever the delivery's state."""
+    endpoint = delivery.endpoint
+    if endpoint is not None and not endpoint_accepts(endpoint):
+        raise Conflict(
+            "The endpoint is disabled; re-enable it with PATCH {\"enabled\": true} before retrying.",
+            code="endpoint_disabled",
+        )
+    now = timezone.now()
+    delivery.status = Delivery.Status.PENDING
+    delivery.max_attempts = delivery.attempt_count + 1
+    delivery.completed_at = None
+    delivery.next_attempt_at = now
+    delivery.save(update_fields=["status", "max_attempts", "completed_at", "next_attempt_at", "updated_at"])
+    ((delivery_id, token, _),) = deliveries_lease(deliveries=[delivery], now=now)
+    delivery_attempt(delivery_id=delivery_id, lease_token=token, now=now)
+    delivery.refresh_from_db()
+    return delivery
