@@ -64,7 +64,7 @@ def dangerously_bypass_tenancy(*, reason):
 
     For operator paths only (the admin, maintenance commands). Each use is logged with its reason.
     """
-    logger.warning("tenancy bypass", extra={"bypass_reason": reason})
+    logger.info("tenancy bypass", extra={"bypass_reason": reason})
     token = _bypass_reason.set(reason)
     try:
         yield

@@ -11,9 +11,7 @@ from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
-from djangorestframework_camel_case.util import camelize
-
-from renderowl.api.renderers import PRESERVED_FIELDS
+from renderowl.api.renderers import camelize
 from renderowl.tenancy import dangerously_bypass_tenancy
 from webhooks.event_types import EVENT_TYPES, event_matches
 from webhooks.models import Delivery, Event, WebhookEndpoint
@@ -49,7 +47,6 @@ def event_emit(*, project, type, data, target_urls=(), only_endpoint=None):
                 "project_id": project.id,
                 "data": {"object": data},
             },
-            ignore_fields=PRESERVED_FIELDS,
         ),
         separators=(",", ":"),
         default=str,

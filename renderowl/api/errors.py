@@ -4,11 +4,11 @@ import logging
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, JsonResponse
-from djangorestframework_camel_case.util import camelize_re, underscore_to_camel
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from renderowl.api.renderers import camel_key
 from renderowl.logging import current_request_id
 
 logger = logging.getLogger(__name__)
@@ -70,11 +70,6 @@ CODES = {
 }
 
 
-def camel(name):
-    """snake_case field name to the camelCase the client sent."""
-    return camelize_re.sub(underscore_to_camel, name)
-
-
 def flatten_field_errors(detail, prefix=""):
     """DRF's nested ValidationError detail as a flat [{field, message}] list with camelCase dotted paths."""
     if isinstance(detail, dict):
@@ -85,7 +80,7 @@ def flatten_field_errors(detail, prefix=""):
             elif isinstance(key, int):  # an item of a list field
                 items += flatten_field_errors(value, f"{prefix}[{key}]")
             else:
-                name = str(key) if prefix.endswith("metadata") else camel(str(key))
+                name = str(key) if prefix.endswith("metadata") else camel_key(str(key))
                 items += flatten_field_errors(value, f"{prefix}.{name}" if prefix else name)
         return items
     if isinstance(detail, list):

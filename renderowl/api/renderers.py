@@ -1,14 +1,34 @@
 """JSON in camelCase on the wire, snake_case in Python; user-owned maps keep their keys as sent."""
 
-from djangorestframework_camel_case.util import camelize
+from functools import lru_cache
+
+from djangorestframework_camel_case.util import camelize_re, underscore_to_camel
 from rest_framework.renderers import JSONRenderer
 
 # Keys inside these fields belong to the customer and are never re-cased.
 PRESERVED_FIELDS = ("metadata",)
 
 
+@lru_cache(maxsize=4096)
+def camel_key(key):
+    """`created_at` -> `createdAt`; cached, since a page repeats the same few keys on every row."""
+    return camelize_re.sub(underscore_to_camel, key) if "_" in key else key
+
+
+def camelize(data):
+    """Recursively camelCase the keys of dicts, leaving the contents of PRESERVED_FIELDS untouched."""
+    if isinstance(data, dict):
+        return {
+            camel_key(key) if isinstance(key, str) else key: (
+                value if key in PRESERVED_FIELDS else camelize(value)
+            )
+            for key, value in data.items()
+        }
+    if isinstance(data, (list, tuple)):
+        return [camelize(item) for item in data]
+    return data
+
+
 class CamelCaseJSONRenderer(JSONRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        return super().render(
-            camelize(data, ignore_fields=PRESERVED_FIELDS), accepted_media_type, renderer_context
-        )
+        return super().render(camelize(data), accepted_media_type, renderer_context)

@@ -26,10 +26,10 @@ class ApiKeyRateThrottle(BaseThrottle):
         window = int(time.time() // WINDOW_SECONDS)
         key = f"ratelimit:{api_key.prefix}:{window}"
         pipe = get_redis().pipeline()
+        pipe.set(key, 0, ex=WINDOW_SECONDS + 1, nx=True)  # works on Redis 6 too, unlike EXPIRE NX
         pipe.incr(key)
-        pipe.expire(key, WINDOW_SECONDS + 1, nx=True)
         try:
-            count, _ = pipe.execute()
+            _, count = pipe.execute()
         except redis.RedisError:
             # Fail open: an outage of the limiter's store must not take the API down with it.
             logger.warning("rate limiter unavailable; request allowed", exc_info=True)
