@@ -6,6 +6,7 @@ The cursor is opaque to clients: base64url JSON of the sort and the last row's k
 import base64
 import binascii
 import json
+import re
 from datetime import datetime
 
 from django.db.models import BooleanField, DateTimeField
@@ -75,7 +76,7 @@ class KeysetPagination(BasePagination):
     def parse(self, query_params):
         """Validate limit, sort and cursor; returns (limit, sort, cursor values or None)."""
         limit = self._parse_limit(query_params.get("limit"))
-        sort = query_params.get("sort") or self.default_sort
+        sort = query_params.get("sort", self.default_sort)
         if sort.removeprefix("-") not in self.sort_fields:
             allowed = ", ".join(f"{name}, -{name}" for name in self.sort_fields)
             raise InvalidRequest(f"Unknown sort {sort!r}; use one of {allowed}.", code="invalid_sort", field="sort")
@@ -108,9 +109,9 @@ class KeysetPagination(BasePagination):
 
     @staticmethod
     def _parse_limit(raw):
-        if raw is None or raw == "":
+        if raw is None:
             return DEFAULT_LIMIT
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= MAX_LIMIT:
             raise InvalidRequest(
                 f"limit must be a whole number from 1 to {MAX_LIMIT}.", code="invalid_limit", field="limit"
             )

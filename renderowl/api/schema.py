@@ -5,6 +5,7 @@ from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
 from renderowl.api.errors import PROBLEM_CONTENT_TYPE
+from renderowl.api.idempotency import KEY_PATTERN
 
 
 class FieldErrorSerializer(serializers.Serializer):
@@ -36,6 +37,14 @@ ERROR_STATUSES = {
 }
 
 
+def forbid_unknown_request_fields(result, generator, request, public):
+    """Postprocessing hook: request bodies are closed (StrictSerializer refuses unknown fields)."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request") and component.get("type") == "object":
+            component["additionalProperties"] = False
+    return result
+
+
 class AutoSchema(SpectacularAutoSchema):
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())
@@ -43,9 +52,10 @@ class AutoSchema(SpectacularAutoSchema):
             parameters.append(
                 OpenApiParameter(
                     "Idempotency-Key",
-                    str,
+                    {"type": "string", "minLength": 1, "maxLength": 255, "pattern": KEY_PATTERN.pattern},
                     OpenApiParameter.HEADER,
-                    description="Replays the stored response for the same key and body within 24 hours.",
+                    description="Replays the stored response for the same key and body within 24 hours: "
+                    "1-255 printable ASCII characters without spaces, such as a UUID.",
                 )
             )
         return parameters

@@ -1,10 +1,16 @@
 """Serializer building blocks shared by every app."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 METADATA_MAX_KEYS = 50
 METADATA_MAX_KEY_LENGTH = 40
 METADATA_MAX_VALUE_LENGTH = 500
+
+
+def storable_text(text):
+    """Whether PostgreSQL can store `text`: no NUL, no unpaired surrogate."""
+    return "\x00" not in text and not any("\ud800" <= char <= "\udfff" for char in text)
 
 
 class StrictCharField(serializers.CharField):
@@ -45,6 +51,16 @@ class StrictSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "maxProperties": METADATA_MAX_KEYS,
+        "propertyNames": {"minLength": 1, "maxLength": METADATA_MAX_KEY_LENGTH},
+        "additionalProperties": {"type": "string", "maxLength": METADATA_MAX_VALUE_LENGTH},
+        "description": f"Your own string map: at most {METADATA_MAX_KEYS} keys of 1-{METADATA_MAX_KEY_LENGTH} "
+        f"characters, values up to {METADATA_MAX_VALUE_LENGTH}.",
+    }
+)
 class MetadataField(serializers.DictField):
     """Customer-owned string map: at most 50 keys of up to 40 characters, values up to 500."""
 
@@ -58,4 +74,6 @@ class MetadataField(serializers.DictField):
         for key in value:
             if not 1 <= len(key) <= METADATA_MAX_KEY_LENGTH:
                 raise serializers.ValidationError(f"Keys must be 1-{METADATA_MAX_KEY_LENGTH} characters long.")
+            if not storable_text(key):
+                raise serializers.ValidationError("Keys must not contain NUL or unpaired surrogate characters.")
         return value
