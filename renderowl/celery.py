@@ -18,7 +18,14 @@ ORGANIZATION_HEADER = "organization_id"
 
 
 class TenantTask(Task):
-    """Runs the task inside the tenancy context of the organization that published it, if any."""
+    """Runs the task in the tenancy context of the organization that published it, if any.
+
+    By default the whole task is one transaction in that context. A task that must not hold a
+    transaction open (one that waits on the network) sets `tenant_transaction = False`: it then
+    gets only the organization, and opens its own short `tenant_context` blocks.
+    """
+
+    tenant_transaction = True
 
     def __call__(self, *args, **kwargs):
         organization_id = (self.request.headers or {}).get(ORGANIZATION_HEADER) or getattr(
@@ -26,9 +33,10 @@ class TenantTask(Task):
         )
         if organization_id is None:
             return super().__call__(*args, **kwargs)
-        from renderowl.tenancy import tenant_context
+        from renderowl.tenancy import organization_scope, tenant_context
 
-        with tenant_context(organization_id):
+        scope = tenant_context if self.tenant_transaction else organization_scope
+        with scope(organization_id):
             return super().__call__(*args, **kwargs)
 
 

@@ -21,12 +21,20 @@ def _check_redis():
     get_redis().ping()
 
 
-CHECKS = {"database": _check_database, "redis": _check_redis}
+def _check_operator_role():
+    """The owner role must bypass row-level security, or the schedulers and the admin see no tenant rows."""
+    with connections["owner"].cursor() as cursor:
+        cursor.execute("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
+        if not cursor.fetchone()[0]:
+            raise PermissionError("the owner role in DATABASE_URL lacks BYPASSRLS")
+
+
+CHECKS = {"database": _check_database, "redis": _check_redis, "operatorRole": _check_operator_role}
 
 
 @transaction.non_atomic_requests
 def readyz(request):
-    """PostgreSQL and Redis are reachable; 503 naming each one that is not."""
+    """PostgreSQL and Redis are reachable and the owner role can do its job; 503 naming what is not."""
     down = {}
     for name, check in CHECKS.items():
         try:

@@ -59,12 +59,23 @@ def tenant_context(organization_id, *, using="default"):
 
 
 @contextmanager
-def dangerously_bypass_tenancy(*, reason):
+def organization_scope(organization_id):
+    """Name the organization for the block (logs, tasks it queues) without opening a transaction."""
+    token = current_organization_id.set(str(organization_id))
+    try:
+        yield
+    finally:
+        current_organization_id.reset(token)
+
+
+@contextmanager
+def dangerously_bypass_tenancy(*, reason, routine=False):
     """Route every query in the block through the owner role, which row-level security does not bind.
 
-    For operator paths only (the admin, maintenance commands). Each use is logged with its reason.
+    For operator paths only (the admin, maintenance commands, the platform's own schedulers).
+    Each use is logged with its reason: at WARNING, or at INFO for `routine` scheduler ticks.
     """
-    logger.info("tenancy bypass", extra={"bypass_reason": reason})
+    logger.log(logging.INFO if routine else logging.WARNING, "tenancy bypass", extra={"bypass_reason": reason})
     token = _bypass_reason.set(reason)
     try:
         yield

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.utils import timezone
 
 from webhooks.models import Attempt, Delivery, Event, WebhookEndpoint
+from webhooks.services import delivery_schedule_retry
 
 
 @admin.register(WebhookEndpoint)
@@ -58,14 +59,7 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry selected deliveries (one more attempt, dispatched within seconds)")
     def retry(self, request, queryset):
-        now = timezone.now()
-        count = 0
-        for delivery in queryset:
-            delivery.status = Delivery.Status.PENDING
-            delivery.max_attempts = delivery.attempt_count + 1
-            delivery.next_attempt_at = now
-            delivery.completed_at = None
-            delivery.lease_token, delivery.leased_until = "", None
-            delivery.save()
-            count += 1
-        self.message_user(request, f"Scheduled {count} deliveries for another attempt.", messages.SUCCESS)
+        ids = list(queryset.values_list("pk", flat=True))
+        for delivery_id in ids:
+            delivery_schedule_retry(delivery_id=delivery_id)
+        self.message_user(request, f"Scheduled {len(ids)} deliveries for another attempt.", messages.SUCCESS)

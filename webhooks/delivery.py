@@ -1,26 +1,31 @@
 """Delivering events: leasing due deliveries, one signed HTTP attempt, and the retry schedule.
 
 The schedule lives in the database (`next_attempt_at`). A periodic dispatcher leases due
-deliveries (`lease_token`, `leased_until`) and queues one attempt each; a worker killed
-mid-attempt leaves its lease to expire, and the next dispatch hands the delivery on.
-At-least-once: a receiver deduplicates by the event id, which never changes across attempts.
+deliveries (`lease_token`, `leased_until`) and queues one attempt each. An attempt is three
+steps: claim (a short transaction that counts the attempt and logs it as unfinished), send
+(no transaction, no locks, bounded by WEBHOOK_TIMEOUT_SECONDS and the task's time limit) and
+record (a short transaction, only while the lease is still ours). A worker that dies mid-send
+leaves an unfinished attempt and a lease that runs out, and the next dispatch hands the
+delivery on: at-least-once, bounded by `max_attempts`, never a silent resend loop.
 """
 
 import logging
 import random
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
 
 import urllib3
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from projects.services import project_signing_secrets
-from renderowl.tenancy import dangerously_bypass_tenancy
+from renderowl.tenancy import OWNER_DB_ALIAS, dangerously_bypass_tenancy, tenant_context
+from webhooks.event_types import TEST_EVENT
 from webhooks.models import Attempt, Delivery, WebhookEndpoint
 from webhooks.network import BlockedDestination, guarded_pool_manager
 from webhooks.signing import delivery_headers
@@ -29,10 +34,11 @@ logger = logging.getLogger(__name__)
 
 # Waits after attempts 1..5, in minutes (±20% jitter): six attempts over about 31 minutes.
 BACKOFF_MINUTES = (1, 2, 4, 8, 16)
+MAX_ATTEMPTS = 1 + len(BACKOFF_MINUTES)
 JITTER = 0.2
 RETRY_BUDGET = timedelta(minutes=35)
 RESPONSE_BODY_LIMIT = 1024
-TEST_EVENT = "webhook.test"
+UNFINISHED = "The attempt did not finish: the worker stopped before the receiver answered."
 
 _pool = None
 
@@ -50,184 +56,250 @@ def backoff_delay(attempt_number, *, rng=random):
     return timedelta(minutes=minutes * rng.uniform(1 - JITTER, 1 + JITTER))
 
 
-def retry_after_delay(value, *, now):
-    """Parse a Retry-After header (seconds or HTTP date) into a timedelta, or None."""
+def retry_after_delay(value, *, now, cap=RETRY_BUDGET):
+    """A Retry-After header (seconds or HTTP date) as a timedelta no longer than `cap`, or None."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return timedelta(seconds=int(value))
+    if value.isascii() and value.isdigit():
+        return timedelta(seconds=min(int(value), int(cap.total_seconds())))
     try:
-        return max(parsedate_to_datetime(value) - now, timedelta(0))
-    except (TypeError, ValueError):
+        return min(max(parsedate_to_datetime(value) - now, timedelta(0)), cap)
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
-def deliveries_lease(*, deliveries, now):
-    """Give each delivery a fresh lease; returns [(delivery id, token, organization id)] to queue."""
-    leased = []
-    for delivery in deliveries:
-        delivery.lease_token = secrets.token_hex(16)
-        delivery.leased_until = now + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
-        delivery.save(update_fields=["lease_token", "leased_until"])
-        leased.append((delivery.id, delivery.lease_token, str(delivery.organization_id)))
-    return leased
+def deliveries_lease(*, delivery_ids, now):
+    """Lease the deliveries to one batch; returns [(delivery id, token)] to queue as attempts."""
+    token = secrets.token_hex(16)
+    Delivery.objects.filter(pk__in=delivery_ids).update(
+        lease_token=token, leased_until=now + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
+    )
+    return [(delivery_id, token) for delivery_id in delivery_ids]
 
 
 def deliveries_lease_due(*, now=None, limit=500):
-    """Lease every pending delivery whose attempt is due and not leased to a live worker. Operator path."""
-    now = now or timezone.now()
-    with dangerously_bypass_tenancy(reason="dispatch due webhook deliveries"), transaction.atomic(using="owner"):
-        due = list(
-            Delivery.objects.select_for_update(skip_locked=True)
-            .filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
-            .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
-            .order_by("next_attempt_at")[:limit]
-        )
-        return deliveries_lease(deliveries=due, now=now)
+    """Lease pending deliveries that are due and not leased to a live worker, across organizations.
 
-
-def delivery_attempt(*, delivery_id, lease_token, now=None):
-    """Make one attempt if the lease is still this caller's; returns the Attempt, or None if not ours.
-
-    Runs in the delivery's tenant context. The row stays locked for the attempt, so a duplicate
-    task message for the same lease waits, then finds the lease spent and does nothing.
+    Returns [(delivery id, token, organization id)]. Runs through the operator bypass.
     """
     now = now or timezone.now()
-    delivery = (
-        Delivery.objects.select_for_update(of=("self",))
-        .select_related("event", "event__project", "endpoint")
-        .filter(pk=delivery_id, lease_token=lease_token, status=Delivery.Status.PENDING)
-        .first()
+    with dangerously_bypass_tenancy(reason="dispatch due webhook deliveries", routine=True):
+        with transaction.atomic(using=OWNER_DB_ALIAS):
+            due = list(
+                Delivery.objects.select_for_update(skip_locked=True)
+                .filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
+                .filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now))
+                .order_by("next_attempt_at")
+                .values_list("id", "organization_id")[:limit]
+            )
+            organizations = dict(due)
+            leased = deliveries_lease(delivery_ids=list(organizations), now=now)
+    return [(delivery_id, token, str(organizations[delivery_id])) for delivery_id, token in leased]
+
+
+@dataclass
+class Claim:
+    """What the send step needs, taken in the claim's transaction."""
+
+    attempt_id: int
+    delivery_id: str
+    lease_token: str
+    url: str
+    body: bytes
+    headers: dict
+    counts_for_health: bool
+
+
+@dataclass
+class Outcome:
+    status: int | None = None
+    body: str = ""
+    retry_after: str | None = None
+    error: str = ""
+    duration_ms: int = 0
+
+    @property
+    def succeeded(self):
+        return self.status is not None and 200 <= self.status < 300
+
+
+def delivery_attempt(*, organization_id, delivery_id, lease_token, now=None, manual=False):
+    """Make one attempt if the lease is still `lease_token`; returns the Attempt, or None if not ours."""
+    now = now or timezone.now()
+    claim = attempt_claim(
+        organization_id=organization_id, delivery_id=delivery_id, lease_token=lease_token, now=now, manual=manual
     )
-    if delivery is None:
+    if claim is None:
         return None
+    outcome = attempt_send(claim)
+    return attempt_record(organization_id=organization_id, claim=claim, outcome=outcome, now=now)
+
+
+def attempt_claim(*, organization_id, delivery_id, lease_token, now, manual):
+    """Count and log the attempt before sending, so a crash during the send cannot hide it."""
+    with tenant_context(organization_id):
+        delivery = (
+            Delivery.objects.select_for_update(of=("self",))
+            .select_related("event", "event__project", "endpoint")
+            .filter(pk=delivery_id, lease_token=lease_token, status=Delivery.Status.PENDING)
+            .first()
+        )
+        if delivery is None:
+            return None
+        endpoint, is_test = delivery.endpoint, delivery.event.type == TEST_EVENT
+        paused = endpoint is not None and not is_test and not manual and not endpoint_accepts(endpoint)
+        if paused or delivery.attempt_count >= delivery.max_attempts:
+            delivery_finish(delivery, now=now, status=Delivery.Status.FAILED)
+            return None
+        delivery.attempt_count += 1
+        delivery.url = endpoint.url if endpoint is not None else delivery.url
+        delivery.leased_until = now + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
+        delivery.save(update_fields=["attempt_count", "url", "leased_until", "updated_at"])
+        attempt = Attempt.objects.create(
+            organization_id=delivery.organization_id,
+            delivery=delivery,
+            number=delivery.attempt_count,
+            started_at=now,
+            duration_ms=0,
+            error=UNFINISHED,
+            manual=manual,
+        )
+        event = delivery.event
+        body = event.body.encode()
+        headers = delivery_headers(
+            event_id=event.id,
+            event_type=event.type,
+            project_id=event.project_id,
+            secrets=project_signing_secrets(project=event.project, now=now),
+            timestamp=int(now.timestamp()),
+            body=body,
+        )
+        return Claim(
+            attempt_id=attempt.pk,
+            delivery_id=delivery.pk,
+            lease_token=lease_token,
+            url=delivery.url,
+            body=body,
+            headers=headers,
+            counts_for_health=endpoint is not None and not is_test and not manual,
+        )
+
+
+def attempt_send(claim):
+    """POST once, outside any transaction. Never raises: every fault is the attempt's outcome."""
+    outcome = Outcome()
+    started = time.monotonic()
+    try:
+        response = http_pool().request(
+            "POST",
+            claim.url,
+            body=claim.body,
+            headers=claim.headers,
+            timeout=urllib3.Timeout(connect=min(5.0, settings.WEBHOOK_TIMEOUT_SECONDS),
+                                    read=settings.WEBHOOK_TIMEOUT_SECONDS),
+            redirect=False,
+            preload_content=False,
+        )
+        try:
+            outcome.status = response.status
+            outcome.retry_after = response.headers.get("Retry-After")
+            outcome.body = response.read(RESPONSE_BODY_LIMIT, decode_content=True).decode("utf-8", "replace")
+        finally:
+            response.close()  # the rest of the body is unread: the connection is not reused
+    except BlockedDestination as exc:
+        outcome.error = f"blocked: {exc}"
+    except Exception as exc:  # noqa: BLE001 - a receiver's fault must never escape as a task error
+        outcome.error = f"{type(exc).__name__}: {exc}"
+    outcome.duration_ms = int((time.monotonic() - started) * 1000)
+    return outcome
+
+
+def storable(text, limit):
+    """Text PostgreSQL can keep: no NUL, at most `limit` characters."""
+    return text.replace("\x00", "\ufffd")[:limit]
+
+
+def attempt_record(*, organization_id, claim, outcome, now):
+    """Log the outcome and move the delivery on, if the lease is still ours (else only the log)."""
+    with tenant_context(organization_id):
+        Attempt.objects.filter(pk=claim.attempt_id).update(
+            duration_ms=outcome.duration_ms,
+            response_status=outcome.status,
+            response_body=storable(outcome.body, RESPONSE_BODY_LIMIT),
+            error=storable(outcome.error, 500),
+        )
+        delivery = (
+            Delivery.objects.select_for_update(of=("self",))
+            .select_related("event", "endpoint")
+            .filter(pk=claim.delivery_id, lease_token=claim.lease_token, status=Delivery.Status.PENDING)
+            .first()
+        )
+        if delivery is not None:
+            finished = now + timedelta(milliseconds=outcome.duration_ms)
+            delivery_schedule_next(delivery, outcome=outcome, claim=claim, now=finished)
+        return Attempt.objects.get(pk=claim.attempt_id)
+
+
+def delivery_schedule_next(delivery, *, outcome, claim, now):
     endpoint = delivery.endpoint
-    if endpoint is not None and delivery.event.type != TEST_EVENT and not endpoint_accepts(endpoint):
-        finish(delivery, now=now, status=Delivery.Status.FAILED)
-        return None
-    attempt, retry_after = send(delivery, now=now)
-    record(delivery, attempt, retry_after=retry_after, now=now)
-    return attempt
+    if outcome.succeeded:
+        delivery_finish(delivery, now=now, status=Delivery.Status.SUCCEEDED)
+        if claim.counts_for_health:
+            endpoint_record_success(endpoint.pk)
+    elif outcome.status == 410 and endpoint is not None and delivery.event.type != TEST_EVENT:
+        delivery_finish(delivery, now=now, status=Delivery.Status.FAILED)
+        endpoint_disable(endpoint.pk, reason="The receiver answered 410 Gone.")
+    elif delivery.attempt_count >= delivery.max_attempts:
+        delivery_finish(delivery, now=now, status=Delivery.Status.FAILED)
+        if claim.counts_for_health:
+            endpoint_record_failed_delivery(endpoint.pk)
+    else:
+        delay = backoff_delay(delivery.attempt_count)
+        if outcome.status in (429, 503):
+            remaining = max(delivery.created_at + RETRY_BUDGET - now, timedelta(0))
+            requested = retry_after_delay(outcome.retry_after, now=now, cap=remaining)
+            if requested is not None:
+                delay = max(delay, requested)
+        delivery.next_attempt_at = now + delay
+        delivery.lease_token, delivery.leased_until = "", None
+        delivery.save(update_fields=["next_attempt_at", "lease_token", "leased_until", "updated_at"])
+
+
+def delivery_finish(delivery, *, now, status):
+    delivery.status = status
+    delivery.completed_at = now
+    delivery.next_attempt_at = None
+    delivery.lease_token, delivery.leased_until = "", None
+    delivery.save(update_fields=["status", "completed_at", "next_attempt_at", "lease_token", "leased_until",
+                                 "updated_at"])
 
 
 def endpoint_accepts(endpoint):
     return endpoint.enabled and endpoint.status != WebhookEndpoint.Status.DISABLED
 
 
-def send(delivery, *, now):
-    """POST the event to the delivery's URL once; returns (unsaved Attempt, Retry-After header or None).
-
-    Never raises for the receiver's faults: they are the attempt's outcome.
-    """
-    event = delivery.event
-    body = event.body.encode()
-    headers = delivery_headers(
-        event_id=event.id,
-        event_type=event.type,
-        project_id=event.project_id,
-        secrets=project_signing_secrets(project=event.project, now=now),
-        timestamp=int(now.timestamp()),
-        body=body,
-    )
-    attempt = Attempt(
-        organization_id=delivery.organization_id,
-        delivery=delivery,
-        number=delivery.attempt_count + 1,
-        started_at=now,
-    )
-    retry_after = None
-    started = time.monotonic()
-    try:
-        response = http_pool().request(
-            "POST",
-            delivery.url,
-            body=body,
-            headers=headers,
-            timeout=urllib3.Timeout(total=settings.WEBHOOK_TIMEOUT_SECONDS),
-            redirect=False,
-            preload_content=False,
-        )
-        try:
-            attempt.response_status = response.status
-            attempt.response_body = response.read(RESPONSE_BODY_LIMIT, decode_content=True).decode("utf-8", "replace")
-            retry_after = response.headers.get("Retry-After")
-        finally:
-            response.release_conn()
-    except BlockedDestination as exc:
-        attempt.error = f"blocked: {exc}"[:500]
-    except urllib3.exceptions.HTTPError as exc:
-        attempt.error = f"{type(exc).__name__}: {exc}"[:500]
-    attempt.duration_ms = int((time.monotonic() - started) * 1000)
-    return attempt, retry_after
+def endpoint_record_success(endpoint_id):
+    """Any delivered event heals a failing endpoint; a disabled one stays disabled."""
+    WebhookEndpoint.objects.filter(pk=endpoint_id).exclude(status=WebhookEndpoint.Status.DISABLED).exclude(
+        status=WebhookEndpoint.Status.ACTIVE, consecutive_failures=0
+    ).update(status=WebhookEndpoint.Status.ACTIVE, consecutive_failures=0, updated_at=timezone.now())
 
 
-def record(delivery, attempt, *, retry_after, now):
-    """Save the attempt and move the delivery (and its endpoint's health) on."""
-    attempt.save(force_insert=True)
-    delivery.attempt_count = attempt.number
-    endpoint = delivery.endpoint
-    counts_for_health = endpoint is not None and delivery.event.type != TEST_EVENT
-    if attempt.succeeded:
-        finish(delivery, now=now, status=Delivery.Status.SUCCEEDED)
-        if counts_for_health:
-            endpoint_record_success(endpoint)
-        return
-    if attempt.response_status == 410 and endpoint is not None:
-        finish(delivery, now=now, status=Delivery.Status.FAILED)
-        endpoint_disable(endpoint, reason="The receiver answered 410 Gone.")
-        return
-    if delivery.attempt_count >= delivery.max_attempts:
-        finish(delivery, now=now, status=Delivery.Status.FAILED)
-        if counts_for_health:
-            endpoint_record_failed_delivery(endpoint)
-        return
-    delay = backoff_delay(delivery.attempt_count)
-    if attempt.response_status in (429, 503):
-        requested = retry_after_delay(retry_after, now=now)
-        remaining = delivery.created_at + RETRY_BUDGET - now
-        if requested is not None:
-            delay = max(delay, min(requested, remaining))
-    delivery.next_attempt_at = now + delay
-    delivery.lease_token, delivery.leased_until = "", None
-    delivery.save(update_fields=["attempt_count", "next_attempt_at", "lease_token", "leased_until", "updated_at"])
-
-
-def finish(delivery, *, now, status):
-    delivery.status = status
-    delivery.completed_at = now
-    delivery.next_attempt_at = None
-    delivery.lease_token, delivery.leased_until = "", None
-    delivery.save(
-        update_fields=[
-            "status", "attempt_count", "completed_at", "next_attempt_at", "lease_token", "leased_until", "updated_at"
-        ]
-    )
-
-
-def endpoint_record_success(endpoint):
-    if endpoint.consecutive_failures or endpoint.status == WebhookEndpoint.Status.FAILING:
-        endpoint.consecutive_failures = 0
-        endpoint.status = WebhookEndpoint.Status.ACTIVE
-        endpoint.save(update_fields=["consecutive_failures", "status", "updated_at"])
-
-
-def endpoint_record_failed_delivery(endpoint):
+def endpoint_record_failed_delivery(endpoint_id):
     """A delivery exhausted its retries: the endpoint is failing, and disabled after a run of them."""
-    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
-    endpoint.consecutive_failures += 1
-    if endpoint.consecutive_failures >= settings.WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES:
-        endpoint_disable(
-            endpoint,
-            reason=f"{endpoint.consecutive_failures} deliveries in a row failed after every retry.",
-        )
-        return
-    endpoint.status = WebhookEndpoint.Status.FAILING
-    endpoint.save(update_fields=["consecutive_failures", "status", "updated_at"])
+    WebhookEndpoint.objects.filter(pk=endpoint_id).exclude(status=WebhookEndpoint.Status.DISABLED).update(
+        consecutive_failures=F("consecutive_failures") + 1,
+        status=WebhookEndpoint.Status.FAILING,
+        updated_at=timezone.now(),
+    )
+    failures = WebhookEndpoint.objects.filter(pk=endpoint_id).values_list("consecutive_failures", flat=True).first()
+    if failures is not None and failures >= settings.WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES:
+        endpoint_disable(endpoint_id, reason=f"{failures} deliveries in a row failed after every retry.")
 
 
-def endpoint_disable(endpoint, *, reason):
-    endpoint.status = WebhookEndpoint.Status.DISABLED
-    endpoint.disabled_reason = reason
-    endpoint.save(update_fields=["consecutive_failures", "status", "disabled_reason", "updated_at"])
-    logger.warning("webhook endpoint disabled", extra={"endpoint_id": endpoint.id, "reason": reason})
+def endpoint_disable(endpoint_id, *, reason):
+    WebhookEndpoint.objects.filter(pk=endpoint_id).update(
+        status=WebhookEndpoint.Status.DISABLED, disabled_reason=reason, updated_at=timezone.now()
+    )
+    logger.warning("webhook endpoint disabled", extra={"endpoint_id": endpoint_id, "reason": reason})

@@ -25,6 +25,7 @@ EVENT_TYPES = {
         EventType("webhook.test", "Sent by POST /v1/webhooks/{id}/test to check an endpoint.", "WebhookEndpoint"),
     ]
 }
+TEST_EVENT = "webhook.test"
 EVENT_TYPE_CHOICES = [(name, name) for name in EVENT_TYPES]
 WILDCARDS = sorted({f"{name.split('.')[0]}.*" for name in EVENT_TYPES})
 EVENT_FILTER_CHOICES = [*EVENT_TYPES, *WILDCARDS]

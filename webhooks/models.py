@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils import timezone
 from django.db.models import Q
 
 from renderowl.ids import IdFactory
@@ -22,8 +23,11 @@ class Event(models.Model):
         "WebhookEndpoint", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
         help_text="Set for webhook.test events: delivered to this endpoint alone.",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, help_text="The envelope's createdAt, to the microsecond.")
     published_at = models.DateTimeField(null=True, blank=True, help_text="When fan-out created its deliveries.")
+    publish_attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Times the sweep republished it; it stops after SWEEP_MAX_PUBLISH_ATTEMPTS."
+    )
 
     class Meta:
         db_table = "webhook_events"
@@ -81,7 +85,7 @@ class Delivery(models.Model):
     url = models.URLField(max_length=2048)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     attempt_count = models.PositiveSmallIntegerField(default=0)
-    max_attempts = models.PositiveSmallIntegerField(default=6)
+    max_attempts = models.PositiveSmallIntegerField(default=6, help_text="The first attempt and five retries.")
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     lease_token = models.CharField(max_length=32, blank=True, default="")
     leased_until = models.DateTimeField(null=True, blank=True)
@@ -121,6 +125,7 @@ class Attempt(models.Model):
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.TextField(blank=True, default="", help_text="The first 1 KiB of the response.")
     error = models.CharField(max_length=500, blank=True, default="")
+    manual = models.BooleanField(default=False, help_text="Asked for by a user; does not count for endpoint health.")
 
     class Meta:
         db_table = "webhook_attempts"

@@ -6,6 +6,7 @@ TLS still verifies the certificate against the URL's host name.
 """
 
 import ipaddress
+import logging
 import socket
 from urllib.parse import urlsplit
 
@@ -14,9 +15,20 @@ from django.conf import settings
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-CGNAT = ipaddress.ip_network("100.64.0.0/10")
-BENCHMARKING = ipaddress.ip_network("198.18.0.0/15")
+logger = logging.getLogger(__name__)
+
 NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Denied whatever this Python's ipaddress tables say (older 3.11 releases call some of them global).
+ALWAYS_DENIED = [
+    ipaddress.ip_network(network)
+    for network in (
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+        "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
+        "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/3",
+        "::/128", "::1/128", "100::/64", "2001::/23", "2001:db8::/32", "3fff::/20", "5f00::/16", "fc00::/7",
+        "fe80::/10", "fec0::/10", "ff00::/8",
+    )
+]
 
 
 class BlockedDestination(Exception):
@@ -34,7 +46,7 @@ def address_is_public(address):
             return address_is_public(str(embedded))
         if ip.is_site_local:
             return False
-    if ip in CGNAT or ip in BENCHMARKING:
+    if any(ip in network for network in ALWAYS_DENIED if network.version == ip.version):
         return False
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
 
@@ -45,20 +57,27 @@ def address_is_allowed(address):
     return address_is_public(address)
 
 
+# One message whether the name does not resolve or resolves somewhere private, so that the
+# answer cannot be used to map the operator's internal network; the detail goes to the log.
+NOT_PUBLIC = (
+    "The URL's host does not resolve to a public address; webhooks are only sent to public "
+    "(not private, loopback, link-local or reserved) addresses."
+)
+
+
 def resolve_allowed(host, port):
     """The addresses `host` resolves to, all checked; raises BlockedDestination if any is not allowed."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise BlockedDestination(f"The host {host!r} does not resolve.") from exc
+    except (socket.gaierror, UnicodeError, OSError) as exc:
+        logger.info("webhook host does not resolve", extra={"host": host, "error": str(exc)})
+        raise BlockedDestination(NOT_PUBLIC) from exc
     addresses = []
     for family, _, _, _, sockaddr in infos:
         address = sockaddr[0]
         if not address_is_allowed(address):
-            raise BlockedDestination(
-                f"The host {host!r} resolves to {address}, a private, loopback, link-local or reserved address; "
-                "webhooks are only sent to public addresses."
-            )
+            logger.info("webhook host is not public", extra={"host": host, "address": address})
+            raise BlockedDestination(NOT_PUBLIC)
         addresses.append((family, sockaddr))
     return addresses
 

@@ -58,7 +58,9 @@ class AttemptSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Attempt
-        fields = ["number", "started_at", "duration_ms", "response_status", "response_body", "error", "succeeded"]
+        fields = [
+            "number", "started_at", "duration_ms", "response_status", "response_body", "error", "succeeded", "manual",
+        ]
         read_only_fields = fields
 
 

@@ -5,12 +5,10 @@ from django.utils import timezone
 from projects.models import Project
 from renderowl.api.errors import Conflict, InvalidRequest
 from webhooks.delivery import deliveries_lease, delivery_attempt, endpoint_accepts
-from webhooks.event_types import event_filter_is_valid
+from webhooks.event_types import TEST_EVENT, event_filter_is_valid
 from webhooks.models import Delivery, WebhookEndpoint
 from webhooks.network import BlockedDestination, check_url
 from webhooks.outbox import event_emit, event_fan_out
-
-TEST_EVENT = "webhook.test"
 
 
 def _checked_url(url):
@@ -54,22 +52,25 @@ def endpoint_create(*, organization, url, description="", events=(), project_ids
 
 
 def endpoint_update(*, endpoint, changes):
-    """Partial update; enabling an endpoint again resets its health to active."""
+    """Partial update; enabling an endpoint again resets its health to active. Writes only what changed."""
+    updates = {}
     if "url" in changes:
-        endpoint.url = _checked_url(changes["url"])
+        updates["url"] = _checked_url(changes["url"])
     if "events" in changes:
-        endpoint.events = _checked_events(changes["events"])
+        updates["events"] = _checked_events(changes["events"])
     if "project_ids" in changes:
-        endpoint.project_ids = _checked_projects(organization=endpoint.organization, project_ids=changes["project_ids"])
+        updates["project_ids"] = _checked_projects(organization=endpoint.organization, project_ids=changes["project_ids"])
     if "description" in changes:
-        endpoint.description = changes["description"]
+        updates["description"] = changes["description"]
     if "enabled" in changes:
-        if changes["enabled"] and (not endpoint.enabled or endpoint.status == WebhookEndpoint.Status.DISABLED):
-            endpoint.status = WebhookEndpoint.Status.ACTIVE
-            endpoint.consecutive_failures = 0
-            endpoint.disabled_reason = ""
-        endpoint.enabled = changes["enabled"]
-    endpoint.save()
+        updates["enabled"] = changes["enabled"]
+        if changes["enabled"] and not endpoint_accepts(endpoint):
+            updates.update(status=WebhookEndpoint.Status.ACTIVE, consecutive_failures=0, disabled_reason="")
+    changed = [field for field, value in updates.items() if getattr(endpoint, field) != value]
+    if changed:
+        for field in changed:
+            setattr(endpoint, field, updates[field])
+        endpoint.save(update_fields=[*changed, "updated_at"])
     return endpoint
 
 
@@ -92,29 +93,51 @@ def endpoint_send_test(*, endpoint, project_id=None, data):
     project = Project.objects.filter(organization=endpoint.organization, pk=project_id, deleted_at__isnull=True).first()
     if project is None:
         raise InvalidRequest(f"No project {project_id!r} in this organization.", code="unknown_project", field="projectId")
+    event = event_emit(project=project, type=TEST_EVENT, data=data, only_endpoint=endpoint, publish=False)
     now = timezone.now()
-    event = event_emit(project=project, type=TEST_EVENT, data=data, only_endpoint=endpoint)
     (delivery,) = event_fan_out(event_id=event.id, now=now)
-    ((delivery_id, token, _),) = deliveries_lease(deliveries=[delivery], now=now)
-    delivery_attempt(delivery_id=delivery_id, lease_token=token, now=now)
-    return Delivery.objects.get(pk=delivery.pk)
+    return _attempt_now(delivery, now=now, manual=True)
 
 
 def delivery_retry(*, delivery):
-    """Redeliver now: one more attempt with the same event id, whatever the delivery's state."""
+    """Redeliver now: one extra attempt, same event id, sent to the endpoint's current URL.
+
+    The extra attempt neither uses up the automatic retries of a pending delivery nor counts
+    for the endpoint's health.
+    """
     endpoint = delivery.endpoint
     if endpoint is not None and not endpoint_accepts(endpoint):
         raise Conflict(
             "The endpoint is disabled; re-enable it with PATCH {\"enabled\": true} before retrying.",
             code="endpoint_disabled",
         )
-    now = timezone.now()
-    delivery.status = Delivery.Status.PENDING
-    delivery.max_attempts = delivery.attempt_count + 1
-    delivery.completed_at = None
-    delivery.next_attempt_at = now
-    delivery.save(update_fields=["status", "max_attempts", "completed_at", "next_attempt_at", "updated_at"])
-    ((delivery_id, token, _),) = deliveries_lease(deliveries=[delivery], now=now)
-    delivery_attempt(delivery_id=delivery_id, lease_token=token, now=now)
-    delivery.refresh_from_db()
-    return delivery
+    delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
+    if delivery.status == Delivery.Status.PENDING:
+        delivery.max_attempts += 1
+    else:
+        delivery.status = Delivery.Status.PENDING
+        delivery.max_attempts = delivery.attempt_count + 1
+        delivery.completed_at = None
+    delivery.save(update_fields=["status", "max_attempts", "completed_at", "updated_at"])
+    return _attempt_now(delivery, now=timezone.now(), manual=True)
+
+
+def delivery_schedule_retry(*, delivery_id):
+    """Operator path: give a finished delivery one more automatic attempt, or make a pending one due now."""
+    delivery = Delivery.objects.select_for_update().get(pk=delivery_id)
+    if delivery.status != Delivery.Status.PENDING:
+        delivery.status = Delivery.Status.PENDING
+        delivery.max_attempts = delivery.attempt_count + 1
+        delivery.completed_at = None
+    delivery.next_attempt_at = timezone.now()
+    delivery.lease_token, delivery.leased_until = "", None
+    delivery.save(update_fields=["status", "max_attempts", "completed_at", "next_attempt_at", "lease_token",
+                                 "leased_until", "updated_at"])
+
+
+def _attempt_now(delivery, *, now, manual):
+    ((delivery_id, token),) = deliveries_lease(delivery_ids=[delivery.pk], now=now)
+    delivery_attempt(
+        organization_id=delivery.organization_id, delivery_id=delivery_id, lease_token=token, now=now, manual=manual
+    )
+    return Delivery.objects.select_related("event").prefetch_related("attempts").get(pk=delivery_id)

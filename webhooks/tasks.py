@@ -1,11 +1,17 @@
 """Celery entry points for webhooks; all run on the `webhooks` queue (CELERY_TASK_ROUTES)."""
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from renderowl.celery import ORGANIZATION_HEADER
-from webhooks.delivery import delivery_attempt, deliveries_lease, deliveries_lease_due
+from renderowl.tenancy import current_organization_id
+from webhooks.delivery import deliveries_lease, deliveries_lease_due, delivery_attempt
 from webhooks.outbox import event_fan_out, events_sweep_unpublished
+
+# A hard ceiling on one attempt, whatever a slow receiver does (a trickled response defeats socket timeouts).
+ATTEMPT_TIME_LIMIT = settings.WEBHOOK_TIMEOUT_SECONDS + 20
 
 
 def tenant_headers(organization_id):
@@ -13,27 +19,34 @@ def tenant_headers(organization_id):
     return {ORGANIZATION_HEADER: str(organization_id)}
 
 
-def queue_attempts(leased):
-    for delivery_id, token, organization_id in leased:
-        deliver.apply_async(args=[delivery_id, token], headers=tenant_headers(organization_id))
+def queue_attempts(leased, *, organization_id=None):
+    """Queue one `deliver` per leased delivery: [(id, token)] of one organization, or [(id, token, org)]."""
+    for delivery_id, token, *rest in leased:
+        deliver.apply_async(args=[delivery_id, token], headers=tenant_headers(rest[0] if rest else organization_id))
 
 
-@shared_task(name="webhooks.fan_out_event", max_retries=3, default_retry_delay=5)
+@shared_task(name="webhooks.fan_out_event")
 def fan_out_event(event_id):
-    """Create the event's deliveries and queue their first attempts (idempotent)."""
-    from django.utils import timezone
-
+    """Create the event's deliveries and queue their first attempts once that commits (idempotent)."""
     now = timezone.now()
     deliveries = event_fan_out(event_id=event_id, now=now)
-    leased = deliveries_lease(deliveries=deliveries, now=now)
-    transaction.on_commit(lambda: queue_attempts(leased))
+    leased = deliveries_lease(delivery_ids=[delivery.id for delivery in deliveries], now=now)
+    organization_id = current_organization_id.get()
+    transaction.on_commit(lambda: queue_attempts(leased, organization_id=organization_id))
     return len(deliveries)
 
 
-@shared_task(name="webhooks.deliver")
+@shared_task(
+    name="webhooks.deliver",
+    tenant_transaction=False,
+    soft_time_limit=ATTEMPT_TIME_LIMIT - 5,
+    time_limit=ATTEMPT_TIME_LIMIT,
+)
 def deliver(delivery_id, lease_token):
-    """One attempt of one delivery, if its lease is still `lease_token`."""
-    attempt = delivery_attempt(delivery_id=delivery_id, lease_token=lease_token)
+    """One attempt of one delivery, if its lease is still `lease_token`; no transaction spans the send."""
+    attempt = delivery_attempt(
+        organization_id=current_organization_id.get(), delivery_id=delivery_id, lease_token=lease_token
+    )
     return None if attempt is None else attempt.response_status
 
 

@@ -47,7 +47,10 @@ class IdempotentRequest:
         """Save the response in the current transaction; raises 409 if a duplicate got there first."""
         try:
             with transaction.atomic():
-                IdempotencyRecord.objects.filter(organization_id=self.organization_id, key=self.key).delete()
+                # Only an expired record may make way: a live one means a duplicate got there first.
+                IdempotencyRecord.objects.filter(
+                    organization_id=self.organization_id, key=self.key, created_at__lt=replay_window_start()
+                ).delete()
                 IdempotencyRecord.objects.create(
                     organization_id=self.organization_id,
                     key=self.key,
@@ -63,6 +66,10 @@ class IdempotentRequest:
             get_redis().delete(self.lock_name)
         except redis.RedisError:
             logger.warning("idempotency lock not released; it expires by itself", exc_info=True)
+
+
+def replay_window_start():
+    return timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_TTL_SECONDS)
 
 
 def in_progress():
@@ -108,9 +115,8 @@ def idempotency_begin(*, request, organization_id):
         acquired = True
     if not acquired:
         raise in_progress()
-    cutoff = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_TTL_SECONDS)
     record = IdempotencyRecord.objects.filter(
-        organization_id=organization_id, key=key, created_at__gte=cutoff
+        organization_id=organization_id, key=key, created_at__gte=replay_window_start()
     ).first()
     if record is None:
         return handle

@@ -1,3 +1,4 @@
+import pytest
 from django.test import override_settings
 
 from renderowl.redis import get_redis
@@ -9,13 +10,15 @@ def test_healthz_is_ok_without_auth(anonymous):
     assert response.json() == {"status": "ok"}
 
 
-def test_readyz_checks_database_and_redis(anonymous, db):
+@pytest.mark.django_db(databases=["default", "owner"])
+def test_readyz_checks_database_redis_and_the_operator_role(anonymous):
     response = anonymous.get("/readyz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "down": {}}
 
 
-def test_readyz_is_503_naming_redis_when_it_is_unreachable(anonymous, db):
+@pytest.mark.django_db(databases=["default", "owner"])
+def test_readyz_is_503_naming_redis_when_it_is_unreachable(anonymous):
     get_redis.cache_clear()
     try:
         with override_settings(REDIS_URL="redis://127.0.0.1:1/0"):

@@ -20,8 +20,8 @@ from renderowl.celery import app
 from renderowl.tenancy import tenant_context
 from tests.conftest import Tenant
 from tests.webhooks.receiver import Receiver, Reply
-from webhooks.delivery import deliveries_lease_due
-from webhooks.models import Delivery, Event
+from webhooks.delivery import UNFINISHED, deliveries_lease_due
+from webhooks.models import Attempt, Delivery, Event
 from webhooks.outbox import event_emit, events_sweep_unpublished
 from webhooks.signing import standard_webhooks_secret
 from webhooks.tasks import queue_attempts
@@ -119,7 +119,8 @@ def test_a_worker_killed_mid_attempt_loses_no_delivery(loopback):
         finally:
             if worker.poll() is None:
                 worker.kill()
-        assert delivery_status(tenant, event.id) == [("pending", 0)]  # the killed attempt left no trace
+        # The killed attempt is counted and logged as unfinished; the delivery stays pending.
+        assert delivery_status(tenant, event.id) == [("pending", 1)]
 
         # Once the lease runs out, the dispatcher hands the delivery to a live worker.
         assert deliveries_lease_due(now=timezone.now()) == []
@@ -128,5 +129,30 @@ def test_a_worker_killed_mid_attempt_loses_no_delivery(loopback):
         with start_worker(app, pool="solo", perform_ping_check=False, queues=["webhooks"]):
             queue_attempts(leased)
             second = receiver.wait_for(2)[1]
-            wait_until(lambda: delivery_status(tenant, event.id) == [("succeeded", 1)])
+            wait_until(lambda: delivery_status(tenant, event.id) == [("succeeded", 2)])
     assert second.headers["X-Renderowl-Id"] == event.id
+    with tenant_context(tenant.id):
+        errors = list(Attempt.objects.filter(delivery__event_id=event.id).values_list("error", flat=True))
+    assert errors == [UNFINISHED, ""]
+
+
+def test_the_sweep_backs_off_and_gives_up_on_an_event_it_cannot_publish():
+    from webhooks.outbox import SWEEP_MAX_PUBLISH_ATTEMPTS
+
+    tenant = Tenant("Stuck")
+    project = tenant.create_project(name="P")
+    with tenant_context(tenant.id):
+        event = event_emit(project=Project.objects.get(pk=project["id"]), type="asset.ready", data={})
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_purge("webhooks")  # no worker will ever fan it out
+    start = timezone.now() + timedelta(minutes=1)  # past the grace period
+    published = []
+    for minute in range(0, 24 * 60, 7):
+        published.append(events_sweep_unpublished(now=start + timedelta(minutes=minute)))
+    assert sum(published) == SWEEP_MAX_PUBLISH_ATTEMPTS
+    minutes = [index * 7 for index, count in enumerate(published) if count]
+    gaps = [later - earlier for earlier, later in zip(minutes, minutes[1:])]
+    assert gaps[-1] > gaps[0] and minutes[-1] >= 4 * 60  # exponential backoff: the tenth try comes hours later
+    assert Event.objects.using("owner").get(pk=event.id).publish_attempts == SWEEP_MAX_PUBLISH_ATTEMPTS
+    with app.connection_for_write() as connection:
+        connection.default_channel.queue_purge("webhooks")
