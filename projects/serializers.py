@@ -2,7 +2,7 @@ from rest_framework import serializers
 
 from projects.models import Project
 from projects.services import SLUG_PATTERN
-from renderowl.api.serializers import MetadataField, StrictCharField, StrictRegexField, StrictSerializer
+from renderowl.api.serializers import MetadataField, NonBlankCharField, StrictCharField, StrictRegexField, StrictSerializer
 
 
 class ProjectSerializer(serializers.ModelSerializer):
@@ -34,7 +34,7 @@ class WebhookSecretSerializer(serializers.Serializer):
 
 
 class ProjectCreateSerializer(StrictSerializer):
-    name = StrictCharField(max_length=200)
+    name = NonBlankCharField(max_length=200)
     slug = StrictRegexField(
         SLUG_PATTERN,
         required=False,
@@ -46,7 +46,7 @@ class ProjectCreateSerializer(StrictSerializer):
 
 
 class ProjectUpdateSerializer(StrictSerializer):
-    name = StrictCharField(max_length=200, required=False)
+    name = NonBlankCharField(max_length=200, required=False)
     slug = StrictCharField(max_length=63, required=False, help_text="Immutable: only the current slug is accepted.")
     description = StrictCharField(max_length=2000, required=False, allow_blank=True)
     metadata = MetadataField(required=False)

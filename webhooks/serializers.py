@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from renderowl.api.serializers import StrictBooleanField, StrictCharField, StrictSerializer
+from renderowl.api.serializers import NonBlankCharField, StrictBooleanField, StrictCharField, StrictSerializer
 from webhooks.event_types import EVENT_FILTER_CHOICES
 from webhooks.models import Attempt, Delivery, WebhookEndpoint
 
@@ -25,7 +25,7 @@ class EventFilterField(serializers.ChoiceField):
 
 
 class WebhookEndpointCreateSerializer(StrictSerializer):
-    url = StrictCharField(max_length=2048, help_text="http(s) URL of a public address.")
+    url = NonBlankCharField(max_length=2048, help_text="http(s) URL of a public address.")
     description = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
     events = serializers.ListField(
         child=EventFilterField(), required=False, default=list, max_length=50,
@@ -39,7 +39,7 @@ class WebhookEndpointCreateSerializer(StrictSerializer):
 
 
 class WebhookEndpointUpdateSerializer(StrictSerializer):
-    url = StrictCharField(max_length=2048, required=False)
+    url = NonBlankCharField(max_length=2048, required=False)
     description = StrictCharField(max_length=500, required=False, allow_blank=True)
     events = serializers.ListField(child=EventFilterField(), required=False, max_length=50)
     project_ids = serializers.ListField(child=StrictCharField(max_length=40), required=False, max_length=100)

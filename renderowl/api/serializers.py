@@ -1,5 +1,6 @@
 """Serializer building blocks shared by every app."""
 
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -22,6 +23,30 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+# ASCII whitespace, spelled out: Python's str.strip() and ECMA-262's \s disagree on the rest.
+ASCII_WHITESPACE = " \t\n\r\x0b\x0c"
+NOT_BLANK_PATTERN = "[^ \\t\\n\\r\\x0b\\x0c]"
+
+
+class NonBlankCharField(StrictCharField):
+    """A required-content string: ASCII whitespace is trimmed, and something must remain.
+
+    Its OpenAPI pattern says exactly that, so clients and the server agree on what is blank.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs["trim_whitespace"] = False
+        super().__init__(**kwargs)
+        self.error_messages["blank"] = "Must contain something other than whitespace."
+        self.validators.append(RegexValidator(NOT_BLANK_PATTERN, message=self.error_messages["blank"]))
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data).strip(ASCII_WHITESPACE)
+        if not value:
+            self.fail("blank")
+        return value
 
 
 class StrictBooleanField(serializers.BooleanField):
