@@ -1,9 +1,13 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from renderowl.api.serializers import NonBlankCharField, StrictBooleanField, StrictCharField, StrictSerializer
+from renderowl.api.serializers import StrictBooleanField, StrictRegexField, StrictCharField, StrictSerializer
 from webhooks.event_types import EVENT_FILTER_CHOICES
 from webhooks.models import Attempt, Delivery, WebhookEndpoint
+
+
+URL_PATTERN = r"^https?://[^\s/?#]+[^\s]*$"
+URL_MESSAGE = "Must be an http:// or https:// URL with a host, without spaces."
 
 
 class WebhookEndpointSerializer(serializers.ModelSerializer):
@@ -25,7 +29,8 @@ class EventFilterField(serializers.ChoiceField):
 
 
 class WebhookEndpointCreateSerializer(StrictSerializer):
-    url = NonBlankCharField(max_length=2048, help_text="http(s) URL of a public address.")
+    url = StrictRegexField(URL_PATTERN, max_length=2048, error_messages={"invalid": URL_MESSAGE},
+                           help_text="http(s) URL of a public address.")
     description = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
     events = serializers.ListField(
         child=EventFilterField(), required=False, default=list, max_length=50,
@@ -39,7 +44,7 @@ class WebhookEndpointCreateSerializer(StrictSerializer):
 
 
 class WebhookEndpointUpdateSerializer(StrictSerializer):
-    url = NonBlankCharField(max_length=2048, required=False)
+    url = StrictRegexField(URL_PATTERN, max_length=2048, required=False, error_messages={"invalid": URL_MESSAGE})
     description = StrictCharField(max_length=500, required=False, allow_blank=True)
     events = serializers.ListField(child=EventFilterField(), required=False, max_length=50)
     project_ids = serializers.ListField(child=StrictCharField(max_length=40), required=False, max_length=100)

@@ -147,6 +147,27 @@ def test_metadata_key_postgres_cannot_store_is_400_not_500(tenant, key):
         assert response.json()["errors"][0]["field"].startswith("metadata")
 
 
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"name": "a\x00b"}, "name"),
+        ({"name": "A", "description": "a\x00b"}, "description"),
+        ({"name": "A", "metadata": {"k": "a\x00b"}}, "metadata.k"),
+        ({"name": "A", "metadata": {"a\x00b": "v"}}, "metadata"),
+    ],
+    ids=["name", "description", "metadata-value", "metadata-key"],
+)
+def test_nul_in_a_string_is_a_field_error(tenant, body, field):
+    """positive_data_acceptance (seen once the masking failures above were fixed): schemathesis sends
+    U+0000, which PostgreSQL text cannot hold. The contract says strings may not contain U+0000 (a
+    rule for every string, stated once in API_CONTRACT.md rather than as a pattern on each), and
+    `make fuzz` generates no U+0000; the server must refuse it with a clear field error, never a 500."""
+    response = tenant.client.post("/v1/projects", json.dumps(body), content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == field
+
+
 # --- List query parameters -----------------------------------------------------------------------------
 
 
@@ -172,6 +193,18 @@ def test_limit_with_non_ascii_digits_is_400(tenant, limit):
 
     assert response.status_code == 400, response.content
     assert response.json()["code"] == "invalid_limit"
+
+
+def test_webhook_url_the_schema_allows_is_not_refused_as_malformed(tenant, openapi):
+    """positive_data_acceptance: POST /v1/webhooks {"url": "0"} is 400 url_not_allowed ("must use http or
+    https"), yet the document allows any 1-2048 character string."""
+    body = {"url": "0", "description": "", "events": [], "projectIds": [], "enabled": True}
+    response = tenant.client.post("/v1/webhooks", body, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "url"
+    schema = request_body_schema(openapi, "/v1/webhooks", "post")
+    assert not validator(openapi, schema).is_valid(body), f"the schema allows {body!r}, which the server refuses"
 
 
 # --- Deliberate contract the positive_data_acceptance check cannot know; pinned, not bugs --------------
