@@ -1,8 +1,14 @@
-"""Measure the projects API under gunicorn against a bare-Django baseline in the same run (`make bench`).
+"""The benchmarks of `make bench`, each against a baseline measured in the same run.
 
-Reports requests per second and p50/p99 latency of GET /v1/projects/{id} and GET /v1/projects?limit=100
-beside the baseline, the first page of a list beside a page after 20,000 rows, and the SQL queries per
-list request. Prints the results and writes them to bench/results/latest.txt.
+    python bench/run.py [projects] [webhooks]    # both when none is named
+
+projects: requests per second and p50/p99 latency of GET /v1/projects/{id} and GET /v1/projects?limit=100
+under gunicorn beside a bare-Django baseline, the first page of a list beside a page after 20,000 rows, and
+the SQL queries per list request.
+webhooks: deliveries per second of 1,000 events fanned out to 5 local receivers by a real Celery worker,
+beside plain requests.post calls, and the worker's peak memory (bench/webhook_fanout.py).
+
+Prints the results and writes them to bench/results/latest.txt.
 """
 
 import logging
@@ -34,6 +40,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from bench.load import Sample, generate_load, get_json  # noqa: E402
 from bench.seed import bench_organization_create, bench_organization_delete  # noqa: E402
 from bench.server import gunicorn  # noqa: E402
+from bench.webhook_fanout import run_webhook_fanout  # noqa: E402
 
 PROJECT_COUNT = 20_500
 DEEP_OFFSET = 20_000
@@ -53,6 +60,7 @@ DETAIL = "GET /v1/projects/{id}"
 LIST_100 = "GET /v1/projects?limit=100"
 FIRST_PAGE = "GET /v1/projects?limit=20 (first page)"
 DEEP_PAGE = f"GET /v1/projects?limit=20 (after {DEEP_OFFSET:,} rows)"
+BENCHMARKS = ("projects", "webhooks")
 
 
 @dataclass(frozen=True)
@@ -91,18 +99,35 @@ class Report:
         path.write_text("\n".join(self.lines) + "\n")
 
 
-def main():
+def main(argv):
+    selected = argv or list(BENCHMARKS)
+    unknown = [name for name in selected if name not in BENCHMARKS]
+    if unknown:
+        raise SystemExit(f"Unknown benchmark {unknown[0]!r}; choose from {', '.join(BENCHMARKS)}.")
     report = Report()
     report.line(
         f"Renderowl bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC: {os.cpu_count()} CPUs, Python "
-        f"{platform.python_version()}, gunicorn {gunicorn_package.__version__} with {WORKERS} sync workers, "
+        f"{platform.python_version()}."
+    )
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    if "projects" in selected:
+        run_projects(report)
+    if "webhooks" in selected:
+        run_webhook_fanout(report, root=ROOT, results_dir=RESULTS_DIR)
+    report.save(RESULTS_DIR / "latest.txt")
+    print(f"\nWritten to {(RESULTS_DIR / 'latest.txt').relative_to(ROOT)}.")
+
+
+def run_projects(report):
+    report.line()
+    report.line(
+        f"Projects API: gunicorn {gunicorn_package.__version__} with {WORKERS} sync workers, "
         f"{CONNECTIONS} client connections, {PROJECT_COUNT:,} projects in one organization."
     )
     report.line(
         f"Each scenario: {WARMUP_SECONDS:g} s warm-up, then {ROUNDS} rounds of {SLICE_SECONDS:g} s, "
         "the scenarios interleaved within each round in a rotating order."
     )
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     bench = bench_organization_create(project_count=PROJECT_COUNT, sample_size=DETAIL_SAMPLE_SIZE)
     try:
         report_query_counts(report, bench)
@@ -126,8 +151,6 @@ def main():
         report_keyset(report, measurements[FIRST_PAGE], measurements[DEEP_PAGE])
     finally:
         bench_organization_delete(organization_id=bench.organization_id)
-    report.save(RESULTS_DIR / "latest.txt")
-    print(f"\nWritten to {(RESULTS_DIR / 'latest.txt').relative_to(ROOT)}.")
 
 
 def report_query_counts(report, bench):
@@ -261,4 +284,4 @@ def report_keyset(report, first, deep):
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -13,7 +13,7 @@ from kombu import Queue
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "renderowl.settings")
 
 RENDER_QUEUES = ("renders.high", "renders.normal", "renders.low")
-QUEUES = (*RENDER_QUEUES, "assets", "webhooks", "automations", "default")
+QUEUES = (*RENDER_QUEUES, "assets", "events", "webhooks", "automations", "default")
 ORGANIZATION_HEADER = "organization_id"
 
 

@@ -177,7 +177,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 # Workers and beat log through LOGGING (JSON) like the API.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_TASK_ROUTES = {"webhooks.*": {"queue": "webhooks"}}
+# Deliveries have the `webhooks` queue to themselves; fan-out and the schedulers use `events`,
+# so a burst of events never queues first attempts behind thousands of fan-outs.
+CELERY_TASK_ROUTES = {
+    "webhooks.deliver": {"queue": "webhooks"},
+    "webhooks.*": {"queue": "events"},
+}
 CELERY_BEAT_SCHEDULE = {
     "prune-idempotency-records": {"task": "renderowl.idempotency_records_prune", "schedule": 60 * 60},
     "dispatch-due-webhook-deliveries": {

@@ -38,6 +38,7 @@ MAX_ATTEMPTS = 1 + len(BACKOFF_MINUTES)
 JITTER = 0.2
 RETRY_BUDGET = timedelta(minutes=35)
 RESPONSE_BODY_LIMIT = 1024
+DRAIN_LIMIT = 64 * 1024
 UNFINISHED = "The attempt did not finish: the worker stopped before the receiver answered."
 
 _pool = None
@@ -201,12 +202,13 @@ def attempt_send(claim):
             redirect=False,
             preload_content=False,
         )
-        try:
-            outcome.status = response.status
-            outcome.retry_after = response.headers.get("Retry-After")
-            outcome.body = response.read(RESPONSE_BODY_LIMIT, decode_content=True).decode("utf-8", "replace")
-        finally:
-            response.close()  # the rest of the body is unread: the connection is not reused
+        outcome.status = response.status
+        outcome.retry_after = response.headers.get("Retry-After")
+        outcome.body = response.read(RESPONSE_BODY_LIMIT, decode_content=True).decode("utf-8", "replace")
+        if response.read(DRAIN_LIMIT):  # more than we keep: do not pool a connection with a body pending
+            response.close()
+        else:
+            response.release_conn()
     except BlockedDestination as exc:
         outcome.error = f"blocked: {exc}"
     except Exception as exc:  # noqa: BLE001 - a receiver's fault must never escape as a task error

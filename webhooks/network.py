@@ -105,6 +105,8 @@ class _GuardedConnectionMixin:
         for family, sockaddr in resolve_allowed(self._dns_host, self.port):
             sock = socket.socket(family, socket.SOCK_STREAM)
             try:
+                for option in self.socket_options or ():  # urllib3's TCP_NODELAY: no delayed-ACK stall
+                    sock.setsockopt(*option)
                 sock.settimeout(self.timeout)
                 sock.connect(sockaddr)
                 return sock

@@ -50,7 +50,7 @@ def register(tenant, url):
 def test_an_event_committed_with_its_change_is_delivered_by_the_worker(loopback):
     tenant = Tenant("E2E")
     project = tenant.create_project(name="P")
-    with Receiver() as receiver, start_worker(app, pool="solo", perform_ping_check=False, queues=["webhooks"]):
+    with Receiver() as receiver, start_worker(app, pool="solo", perform_ping_check=False, queues=["events", "webhooks"]):
         register(tenant, receiver.url)
         with tenant_context(tenant.id):
             event = event_emit(project=Project.objects.get(pk=project["id"]), type="render.completed", data={"id": "rnd_1"})
@@ -71,10 +71,10 @@ def test_an_event_whose_publish_was_lost_is_swept_up_and_delivered(loopback):
             event = event_emit(project=Project.objects.get(pk=project["id"]), type="asset.ready", data={})
         # Redis restarts without persistence before any worker takes the message: it is gone.
         with app.connection_for_write() as connection:
-            assert connection.default_channel.queue_purge("webhooks") >= 1
+            assert connection.default_channel.queue_purge("events") >= 1
         with tenant_context(tenant.id):
             assert Event.objects.get(pk=event.id).published_at is None
-        with start_worker(app, pool="solo", perform_ping_check=False, queues=["webhooks"]):
+        with start_worker(app, pool="solo", perform_ping_check=False, queues=["events", "webhooks"]):
             assert events_sweep_unpublished(now=timezone.now()) == 0  # within the grace period
             assert events_sweep_unpublished(now=timezone.now() + timedelta(minutes=1)) == 1
             receiver.wait_for(1)
@@ -97,7 +97,7 @@ def start_worker_process():
         "WEBHOOKS_ALLOW_LOOPBACK": "true",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "renderowl", "worker", "-Q", "webhooks", "-P", "solo", "-c", "1",
+        [sys.executable, "-m", "celery", "-A", "renderowl", "worker", "-Q", "events,webhooks", "-P", "solo", "-c", "1",
          "--without-mingle", "--without-gossip", "--loglevel", "WARNING"],
         env=env,
         cwd=settings.BASE_DIR,
@@ -126,7 +126,7 @@ def test_a_worker_killed_mid_attempt_loses_no_delivery(loopback):
         assert deliveries_lease_due(now=timezone.now()) == []
         leased = deliveries_lease_due(now=timezone.now() + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS + 1))
         assert [delivery_id for delivery_id, _, _ in leased] == [d for d, in Delivery.objects.using("owner").values_list("id")]
-        with start_worker(app, pool="solo", perform_ping_check=False, queues=["webhooks"]):
+        with start_worker(app, pool="solo", perform_ping_check=False, queues=["events", "webhooks"]):
             queue_attempts(leased)
             second = receiver.wait_for(2)[1]
             wait_until(lambda: delivery_status(tenant, event.id) == [("succeeded", 2)])
@@ -144,7 +144,7 @@ def test_the_sweep_backs_off_and_gives_up_on_an_event_it_cannot_publish():
     with tenant_context(tenant.id):
         event = event_emit(project=Project.objects.get(pk=project["id"]), type="asset.ready", data={})
     with app.connection_for_write() as connection:
-        connection.default_channel.queue_purge("webhooks")  # no worker will ever fan it out
+        connection.default_channel.queue_purge("events")  # no worker will ever fan it out
     start = timezone.now() + timedelta(minutes=1)  # past the grace period
     published = []
     for minute in range(0, 24 * 60, 7):
@@ -155,4 +155,4 @@ def test_the_sweep_backs_off_and_gives_up_on_an_event_it_cannot_publish():
     assert gaps[-1] > gaps[0] and minutes[-1] >= 4 * 60  # exponential backoff: the tenth try comes hours later
     assert Event.objects.using("owner").get(pk=event.id).publish_attempts == SWEEP_MAX_PUBLISH_ATTEMPTS
     with app.connection_for_write() as connection:
-        connection.default_channel.queue_purge("webhooks")
+        connection.default_channel.queue_purge("events")
