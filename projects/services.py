@@ -93,7 +93,15 @@ def project_signing_secrets(*, project, now=None):
 
 
 def project_delete(*, project):
-    """Soft-delete: the row stays with deletedAt set and its slug becomes free again."""
-    project.deleted_at = timezone.now()
-    project.save(update_fields=["deleted_at", "updated_at"])
+    """Soft-delete: the row stays with deletedAt set, its slug is free again, its assets are orphaned.
+
+    Nothing is purged here; `manage.py purgedeleted` removes old deleted projects and orphans.
+    """
+    from assets.services import assets_orphan_for_project  # assets depends on projects, not the reverse
+
+    now = timezone.now()
+    with transaction.atomic():
+        project.deleted_at = now
+        project.save(update_fields=["deleted_at", "updated_at"])
+        assets_orphan_for_project(project=project, now=now)
     return project

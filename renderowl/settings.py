@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "organizations",
     "projects",
     "webhooks",
+    "assets",
 ]
 
 MIDDLEWARE = [
@@ -145,6 +146,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "WebhookEndpointStatusEnum": "webhooks.models.WebhookEndpoint.Status",
         "DeliveryStatusEnum": "webhooks.models.Delivery.Status",
+        "AssetStatusEnum": "assets.models.Asset.Status",
+        "AssetTypeEnum": "assets.models.Asset.Type",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
@@ -161,6 +164,46 @@ WEBHOOK_TIMEOUT_SECONDS = get_from_env("WEBHOOK_TIMEOUT_SECONDS", 10, cast=float
 WEBHOOK_LEASE_SECONDS = get_from_env("WEBHOOK_LEASE_SECONDS", 60, cast=int)
 WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES = get_from_env("WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES", 5, cast=int)
 WEBHOOK_DISPATCH_INTERVAL_SECONDS = get_from_env("WEBHOOK_DISPATCH_INTERVAL_SECONDS", 5, cast=float)
+
+# Asset storage (see docs/OPERATIONS.md, "Asset storage"): `local` files with the platform's own
+# signed URLs, or `s3` for any S3-compatible store (AWS S3, R2, MinIO, GCS interoperability).
+ASSET_STORAGE_BACKEND = get_from_env("ASSET_STORAGE_BACKEND", "local")
+if ASSET_STORAGE_BACKEND not in {"local", "s3"}:
+    raise RuntimeError(f"ASSET_STORAGE_BACKEND must be local or s3, not {ASSET_STORAGE_BACKEND!r}.")
+ASSET_STORAGE_ROOT = get_from_env("ASSET_STORAGE_ROOT", BASE_DIR / ".run" / "storage", cast=Path)
+# Where clients reach this API; the local backend's signed upload and download URLs start with it.
+PUBLIC_BASE_URL = get_from_env("PUBLIC_BASE_URL", "http://127.0.0.1:8000", required=PRODUCTION).rstrip("/")
+# Named as django-storages names them. Without keys, boto3's usual chain (instance role, ~/.aws) applies.
+AWS_STORAGE_BUCKET_NAME = get_from_env("AWS_STORAGE_BUCKET_NAME")
+if ASSET_STORAGE_BACKEND == "s3" and not AWS_STORAGE_BUCKET_NAME:
+    raise RuntimeError("ASSET_STORAGE_BACKEND=s3 needs AWS_STORAGE_BUCKET_NAME (the bucket to keep assets in).")
+AWS_S3_ENDPOINT_URL = get_from_env("AWS_S3_ENDPOINT_URL")
+AWS_S3_REGION_NAME = get_from_env("AWS_S3_REGION_NAME")
+AWS_ACCESS_KEY_ID = get_from_env("AWS_ACCESS_KEY_ID")
+AWS_SECRET_ACCESS_KEY = get_from_env("AWS_SECRET_ACCESS_KEY")
+AWS_S3_ADDRESSING_STYLE = get_from_env("AWS_S3_ADDRESSING_STYLE")  # auto (default), virtual or path
+
+# Assets: what may be uploaded, and how processing is bounded (see docs/OPERATIONS.md, "Assets").
+MIB = 1024 * 1024
+ASSET_MAX_SIZES = {
+    "video": get_from_env("ASSET_MAX_SIZE_VIDEO", 5 * 1024 * MIB, cast=int),
+    "audio": get_from_env("ASSET_MAX_SIZE_AUDIO", 1024 * MIB, cast=int),
+    "image": get_from_env("ASSET_MAX_SIZE_IMAGE", 100 * MIB, cast=int),
+    "font": get_from_env("ASSET_MAX_SIZE_FONT", 50 * MIB, cast=int),
+    "template": get_from_env("ASSET_MAX_SIZE_TEMPLATE", 1 * MIB, cast=int),
+}
+ASSET_CONTENT_TYPES = {
+    "video": ["video/mp4", "video/quicktime", "video/webm", "video/x-matroska"],
+    "audio": ["audio/mpeg", "audio/mp4", "audio/aac", "audio/wav", "audio/x-wav", "audio/ogg", "audio/webm", "audio/flac"],
+    "image": ["image/png", "image/jpeg", "image/gif", "image/webp"],
+    "font": ["font/ttf", "font/otf", "font/woff", "font/woff2", "font/collection", "application/font-sfnt"],
+    "template": ["application/json"],
+}
+ASSET_UPLOAD_EXPIRES_SECONDS = 15 * 60
+ASSET_DOWNLOAD_EXPIRES_SECONDS = get_from_env("ASSET_DOWNLOAD_EXPIRES_SECONDS", 60 * 60, cast=int)
+# One processing run may take this long; a run older than that is presumed dead and retried.
+ASSET_PROCESSING_TIMEOUT_SECONDS = get_from_env("ASSET_PROCESSING_TIMEOUT_SECONDS", 15 * 60, cast=int)
+ASSET_MAX_PROCESSING_ATTEMPTS = get_from_env("ASSET_MAX_PROCESSING_ATTEMPTS", 3, cast=int)
 
 CELERY_BROKER_URL = get_from_env("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
@@ -182,6 +225,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ROUTES = {
     "webhooks.deliver": {"queue": "webhooks"},
     "webhooks.*": {"queue": "events"},
+    "assets.*": {"queue": "assets"},
 }
 CELERY_BEAT_SCHEDULE = {
     "prune-idempotency-records": {"task": "renderowl.idempotency_records_prune", "schedule": 60 * 60},
@@ -190,6 +234,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": WEBHOOK_DISPATCH_INTERVAL_SECONDS,
     },
     "sweep-unpublished-events": {"task": "webhooks.sweep_unpublished_events", "schedule": 30},
+    "sweep-stale-asset-processing": {"task": "assets.sweep_stale_processing", "schedule": 60},
 }
 
 LOG_LEVEL = get_from_env("LOG_LEVEL", "INFO")

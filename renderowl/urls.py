@@ -14,5 +14,7 @@ urlpatterns = [
     path("docs", SpectacularRedocView.as_view(url_name="openapi"), name="docs"),
     path("v1/", include("projects.urls")),
     path("v1/", include("webhooks.urls")),
+    path("v1/storage/", include("assets.storage_urls")),
+    path("v1/", include("assets.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -14,6 +14,8 @@ from renderowl.tenancy import current_organization_id
 logger = logging.getLogger("renderowl.request")
 
 SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+# Signed uploads to the local storage backend stream to disk and enforce their own signed size.
+STREAMED_UPLOAD_PATH_PREFIX = "/v1/storage/upload/"
 
 
 def new_request_id():
@@ -52,6 +54,8 @@ class RequestContextMiddleware:
             current_organization_id.reset(organization_token)
 
     def _too_large(self, request):
+        if request.path_info.startswith(STREAMED_UPLOAD_PATH_PREFIX):
+            return None
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

@@ -49,6 +49,15 @@ class NonBlankCharField(StrictCharField):
         return value
 
 
+class StrictIntegerField(serializers.IntegerField):
+    """An integer field that takes JSON numbers only, not "12" or true."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class StrictBooleanField(serializers.BooleanField):
     """A boolean field that takes JSON true/false only, not "yes", 1 or "on"."""
 

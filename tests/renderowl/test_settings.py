@@ -15,6 +15,7 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgresql://owner:pw@db.internal:5433/renderowl",
     "REDIS_URL": "redis://cache.internal:6379/0",
     "ALLOWED_HOSTS": "api.example.com",
+    "PUBLIC_BASE_URL": "https://api.example.com",
 }
 
 
@@ -29,7 +30,7 @@ def load_settings(env):
     )
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS"])
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS", "PUBLIC_BASE_URL"])
 def test_production_fails_loudly_naming_each_missing_variable(missing):
     result = load_settings({k: v for k, v in PRODUCTION_ENV.items() if k != missing})
     assert result.returncode != 0

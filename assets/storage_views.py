@@ -1,0 +1,136 @@
+"""The local storage backend's signed upload and download URLs: the token in the path is the only credential.
+
+These are plain Django views, outside DRF: no API key, no CSRF (the signature is the credential and
+no cookie is involved), and no database connection (they are exempt from ATOMIC_REQUESTS and touch
+no model). The upload streams the body to disk in chunks and never reads `request.body`; the
+request-size middleware leaves this path to it.
+"""
+
+import functools
+
+from django.db import transaction
+from django.http import FileResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from assets.storage import LocalStorage, ObjectNotFound, UploadSizeMismatch, get_storage
+from assets.storage.local import InvalidSignature, SignatureExpired, read_download_token, read_upload_token
+from renderowl.api.errors import plain_problem_response
+
+
+def _signed_url_view(methods):
+    """Wrap a view taking (request, storage, token): method check, local backend only, no CSRF, no transaction."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(request, token):
+            if request.method not in methods:
+                response = plain_problem_response(
+                    405, code="method_not_allowed", detail=f"Use {' or '.join(methods)} on this signed URL."
+                )
+                response["Allow"] = ", ".join(methods)
+                return response
+            storage = get_storage()
+            if not isinstance(storage, LocalStorage):
+                return plain_problem_response(
+                    404, code="not_found", detail="Signed storage URLs are served only by the local storage backend."
+                )
+            return view(request, storage, token)
+
+        return csrf_exempt(transaction.non_atomic_requests(wrapper))
+
+    return decorate
+
+
+def _signature_problem(exc):
+    if isinstance(exc, SignatureExpired):
+        return plain_problem_response(
+            403, code="signed_url_expired", detail="This signed URL has expired; request a new one from the API."
+        )
+    return plain_problem_response(
+        403,
+        code="invalid_signature",
+        detail="This URL's signature is invalid; use the URL exactly as the API issued it.",
+    )
+
+
+@_signed_url_view(["PUT"])
+def storage_upload(request, storage, token):
+    """Store the body under the signed key if its Content-Type and Content-Length match the signed ones."""
+    try:
+        grant = read_upload_token(token)
+    except InvalidSignature as exc:
+        return _signature_problem(exc)
+
+    content_type = request.META.get("CONTENT_TYPE", "")
+    if content_type != grant.content_type:
+        return plain_problem_response(
+            400,
+            code="content_type_mismatch",
+            detail=f"Send Content-Type: {grant.content_type}, as signed (got {content_type or 'none'}).",
+        )
+    raw_length = request.META.get("CONTENT_LENGTH", "")
+    if not raw_length:
+        return plain_problem_response(
+            411, code="length_required", detail=f"Send Content-Length: {grant.size}; chunked uploads are not accepted."
+        )
+    try:
+        length = int(raw_length)
+    except ValueError:
+        length = -1
+    if length < 0:
+        return plain_problem_response(400, code="invalid_content_length", detail="Content-Length is not a number.")
+    if length > grant.size:
+        return _too_large(grant.size)
+    if length < grant.size:
+        return plain_problem_response(
+            400,
+            code="content_length_mismatch",
+            detail=f"This URL accepts exactly {grant.size} bytes (Content-Length: {length}).",
+        )
+
+    try:
+        # The request is itself the stream (Django's LimitedStream over the WSGI input).
+        stored = storage.save(key=grant.key, content_type=grant.content_type, stream=request, size=grant.size)
+    except UploadSizeMismatch as exc:
+        if exc.more:
+            return _too_large(grant.size)
+        return plain_problem_response(
+            400,
+            code="incomplete_upload",
+            detail=f"The body ended after {exc.received} of {grant.size} bytes; nothing was stored. Upload again.",
+        )
+    return JsonResponse({"size": stored.size, "contentType": stored.content_type}, status=201)
+
+
+@_signed_url_view(["GET", "HEAD"])
+def storage_download(request, storage, token):
+    """Stream the signed key's file, with its stored Content-Type."""
+    try:
+        grant = read_download_token(token)
+    except InvalidSignature as exc:
+        return _signature_problem(exc)
+    try:
+        file = storage.open(key=grant.key)
+    except ObjectNotFound:
+        return plain_problem_response(404, code="not_found", detail="Nothing is stored under this URL's key.")
+    stored = storage.head(key=grant.key)
+    response = FileResponse(
+        file,
+        content_type=(stored and stored.content_type) or "application/octet-stream",
+        as_attachment=bool(grant.filename),
+        filename=grant.filename or "",
+    )
+    if not grant.filename:
+        # FileResponse would otherwise name the file after its on-disk path.
+        response.headers.pop("Content-Disposition", None)
+    # Customer bytes served from the API's origin: never let a browser run them as a page there.
+    response["Content-Security-Policy"] = "sandbox"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _too_large(size):
+    return plain_problem_response(
+        413, code="upload_too_large", detail=f"This URL accepts exactly {size} bytes; nothing was stored."
+    )
+
