@@ -1,0 +1,200 @@
+"""Processing end to end: events through the outbox, the S3 backend through the API, crashes and the sweep."""
+
+import io
+import json
+import os
+import signal
+import struct
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+import pytest
+import requests
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from assets.models import Asset
+from assets.processing import asset_process, assets_sweep_stale_processing
+from renderowl.celery import app
+from renderowl.tenancy import tenant_context
+from tests.assets.media import make_audio, title_card_template
+from tests.assets.test_api import TEMPLATE, create, put
+from tests.conftest import Tenant
+from tests.webhooks.test_worker import database_url_for_tests
+from webhooks.models import Event
+
+transactional = pytest.mark.django_db(databases=["default", "owner"], transaction=True)
+
+
+def events_of(tenant):
+    with tenant_context(tenant.id):
+        return list(Event.objects.order_by("created_at").values_list("type", flat=True))
+
+
+def asset_row(tenant, asset_id):
+    with tenant_context(tenant.id):
+        return Asset.objects.get(pk=asset_id)
+
+
+def test_the_lifecycle_is_announced_through_the_outbox(tenant):
+    project = tenant.create_project(name="P")
+    good = create(tenant, project["id"], size=len(TEMPLATE)).json()
+    put(tenant, good["upload"], TEMPLATE)
+    bad = create(tenant, project["id"], size=4, name="bad.json").json()
+    put(tenant, bad["upload"], b"{{{{")
+    for asset in (good["asset"], bad["asset"]):
+        tenant.client.post(f"/v1/assets/{asset['id']}/upload-complete")
+        asset_process(organization_id=tenant.id, asset_id=asset["id"])
+
+    assert events_of(tenant) == ["asset.uploaded", "asset.ready", "asset.uploaded", "asset.failed"]
+    with tenant_context(tenant.id):
+        failed = json.loads(Event.objects.get(type="asset.failed").body)
+    assert failed["data"]["object"]["id"] == bad["asset"]["id"]
+    assert failed["data"]["object"]["error"]["code"] == "invalid_json"
+
+
+def test_processing_twice_changes_nothing(tenant):
+    project = tenant.create_project(name="P")
+    created = create(tenant, project["id"], size=len(TEMPLATE)).json()
+    put(tenant, created["upload"], TEMPLATE)
+    tenant.client.post(f"/v1/assets/{created['asset']['id']}/upload-complete")
+
+    assert asset_process(organization_id=tenant.id, asset_id=created["asset"]["id"]) == "ready"
+    assert asset_process(organization_id=tenant.id, asset_id=created["asset"]["id"]) is None
+    assert events_of(tenant) == ["asset.uploaded", "asset.ready"]
+
+
+def test_the_s3_backend_from_create_to_ready_over_real_http(tenant, s3_storage):
+    project = tenant.create_project(name="P")
+    body = TEMPLATE
+    created = create(tenant, project["id"], size=len(body)).json()
+    upload = created["upload"]
+
+    stored = requests.put(upload["url"], data=body, headers=upload["headers"], timeout=10)
+
+    assert stored.status_code == 200, stored.text
+    assert tenant.client.post(f"/v1/assets/{created['asset']['id']}/upload-complete").json()["status"] == "processing"
+    assert asset_process(organization_id=tenant.id, asset_id=created["asset"]["id"]) == "ready"
+    download = tenant.client.get(f"/v1/assets/{created['asset']['id']}?include=downloadUrl").json()["downloadUrl"]
+    assert requests.get(download, timeout=10).content == body
+
+
+def test_a_store_that_accepted_the_wrong_size_is_caught_at_upload_complete(tenant, s3_storage):
+    project = tenant.create_project(name="P")
+    created = create(tenant, project["id"], size=len(TEMPLATE)).json()
+    upload = created["upload"]
+    # moto checks no signature or length: a client that lies about Content-Length gets its bytes stored.
+    longer = TEMPLATE + b" " * 100
+    requests.put(upload["url"], data=longer, headers={**upload["headers"], "Content-Length": str(len(longer))}, timeout=10)
+
+    response = tenant.client.post(f"/v1/assets/{created['asset']['id']}/upload-complete")
+
+    assert (response.status_code, response.json()["code"]) == (409, "upload_size_mismatch")
+    assert asset_row(tenant, created["asset"]["id"]).status == "pending"
+
+
+def large_wav(path, megabytes):
+    """A valid, silent PCM WAV of about `megabytes` MB, written fast (no encoder)."""
+    data = megabytes * 1024 * 1024
+    with open(path, "wb") as wav:
+        wav.write(b"RIFF" + struct.pack("<I", 36 + data) + b"WAVEfmt " + struct.pack("<IHHIIHH", 16, 1, 2, 48000, 192000, 4, 16))
+        wav.write(b"data" + struct.pack("<I", data))
+        chunk = bytes(1024 * 1024)
+        for _ in range(megabytes):
+            wav.write(chunk)
+    return path
+
+
+@transactional
+def test_a_worker_killed_mid_extraction_leaves_nothing_stuck(tmp_path, asset_storage):
+    tenant = Tenant("Crash")
+    project = tenant.create_project(name="P")
+    path = large_wav(tmp_path / "long.wav", 400)
+    created = create(tenant, project["id"], type="audio", contentType="audio/wav", name="long.wav",
+                     size=path.stat().st_size).json()
+    with open(path, "rb") as data:
+        assert put(tenant, created["upload"], data.read()).status_code < 300
+    asset_id = created["asset"]["id"]
+
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "renderowl", "worker", "-Q", "assets", "-P", "solo",
+         "--without-mingle", "--without-gossip", "--loglevel", "WARNING"],
+        env={**os.environ, "DATABASE_URL": database_url_for_tests(), "DJANGO_ENV": "test",
+             "ASSET_STORAGE_ROOT": str(asset_storage)},
+        cwd=settings.BASE_DIR,
+    )
+    try:
+        tenant.client.post(f"/v1/assets/{asset_id}/upload-complete")
+        deadline = time.monotonic() + 60
+        while asset_row(tenant, asset_id).processing_attempts == 0:  # the run has claimed the asset
+            assert time.monotonic() < deadline, "the worker never started processing"
+            time.sleep(0.01)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    stuck = asset_row(tenant, asset_id)
+    assert (stuck.status, stuck.processing_attempts) == ("processing", 1)
+
+    assert assets_sweep_stale_processing(now=timezone.now()) == 0  # not stale yet
+    later = timezone.now() + timedelta(seconds=settings.ASSET_PROCESSING_TIMEOUT_SECONDS + 61)
+    with start_worker(app, pool="solo", perform_ping_check=False, queues=["assets"]):
+        assert assets_sweep_stale_processing(now=later) == 1
+        deadline = time.monotonic() + 60
+        while asset_row(tenant, asset_id).status == "processing":
+            assert time.monotonic() < deadline, "the re-queued run did not finish"
+            time.sleep(0.05)
+    finished = asset_row(tenant, asset_id)
+    assert (finished.status, finished.processing_attempts) == ("ready", 2)
+    assert finished.metadata["sampleRate"] == 48000 and finished.metadata["channels"] == 2
+
+
+@transactional
+def test_an_asset_whose_runs_keep_dying_fails_after_the_last_attempt(settings):
+    settings.ASSET_MAX_PROCESSING_ATTEMPTS = 2
+    tenant = Tenant("Doomed")
+    project = tenant.create_project(name="P")
+    created = create(tenant, project["id"], size=len(TEMPLATE)).json()
+    put(tenant, created["upload"], TEMPLATE)
+    asset_id = created["asset"]["id"]
+    tenant.client.post(f"/v1/assets/{asset_id}/upload-complete")
+    with tenant_context(tenant.id):  # two runs that claimed the asset and died
+        Asset.objects.filter(pk=asset_id).update(processing_attempts=2)
+
+    assert asset_process(organization_id=tenant.id, asset_id=asset_id) == "failed"
+
+    failed = tenant.client.get(f"/v1/assets/{asset_id}").json()
+    assert failed["error"]["code"] == "processing_gave_up"
+    assert events_of(tenant)[-1] == "asset.failed"
+
+
+@transactional
+def test_purgedeleted_removes_old_deleted_projects_and_orphans_with_their_files(asset_storage):
+    tenant = Tenant("Purge")
+    doomed, kept = tenant.create_project(name="Doomed"), tenant.create_project(name="Kept")
+    old = create(tenant, doomed["id"], size=len(TEMPLATE)).json()
+    put(tenant, old["upload"], TEMPLATE)
+    fresh = create(tenant, kept["id"], size=len(TEMPLATE)).json()
+    put(tenant, fresh["upload"], TEMPLATE)
+    tenant.client.delete(f"/v1/projects/{doomed['id']}")
+    from projects.models import Project
+
+    Project.objects.using("owner").filter(pk=doomed["id"]).update(deleted_at=timezone.now() - timedelta(days=31))
+    Asset.objects.using("owner").filter(pk=old["asset"]["id"]).update(orphaned_at=timezone.now() - timedelta(days=31))
+    out = io.StringIO()
+
+    call_command("purgedeleted", "--older-than", "30d", stdout=out)
+
+    lines = out.getvalue().splitlines()
+    assert lines[-1] == "Removed 1 projects and 1 assets."
+    assert f"asset {old['asset']['id']}" in lines and f"project {doomed['id']}" in lines
+    assert list(Asset.objects.using("owner").values_list("id", flat=True)) == [fresh["asset"]["id"]]
+    stored = [p for p in asset_storage.rglob("*") if p.is_file() and not p.name.startswith(".")]
+    assert len(stored) == 1 and fresh["asset"]["id"] in str(stored[0])
+    with pytest.raises(CommandError, match="30d"):
+        call_command("purgedeleted", "--older-than", "a month")
