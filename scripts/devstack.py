@@ -172,6 +172,7 @@ def run():
         demo = manage(env, "setupdemo", capture=True).stdout
         print(demo, end="", flush=True)
         env.setdefault("PORT", "8000")
+        env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{env['PORT']}")  # signed storage URLs point here
         log(f"API on http://127.0.0.1:{env['PORT']}/v1 (docs at /docs); Ctrl-C stops everything")
         child = subprocess.Popen([PYTHON, "-m", "honcho", "-f", str(ROOT / "Procfile"), "start"], env=env, cwd=ROOT)
         while child.poll() is None:

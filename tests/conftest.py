@@ -6,7 +6,9 @@ row-level security is in force in every test.
 """
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import connections
+from django.test import Client
 from django.test.utils import setup_databases, teardown_databases
 from rest_framework.test import APIClient
 
@@ -70,3 +72,12 @@ def other_tenant(db):
 @pytest.fixture
 def anonymous():
     return APIClient()
+
+
+@pytest.fixture
+def operator():
+    """A logged-in Django admin superuser (operators' session login, not an API key); needs the owner database."""
+    user = get_user_model().objects.db_manager("owner").create_superuser("ops", "ops@example.com", "s3cret-pass")
+    client = Client()
+    client.force_login(user)
+    return client

@@ -3,21 +3,12 @@
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 
 from organizations.models import ApiKey
 from tests.conftest import Tenant
 
 pytestmark = pytest.mark.django_db(databases=["default", "owner"], transaction=True)
-
-
-@pytest.fixture
-def operator():
-    user = get_user_model().objects.db_manager("owner").create_superuser("ops", "ops@example.com", "s3cret-pass")
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_project_list_shows_every_organization_but_no_secret(operator):

@@ -4,9 +4,7 @@ import io
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
-from django.test import Client
 from django.utils import timezone
 
 from tests.conftest import Tenant
@@ -14,14 +12,6 @@ from tests.webhooks.receiver import Receiver, Reply
 from webhooks.models import Delivery, Event, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db(databases=["default", "owner"], transaction=True)
-
-
-@pytest.fixture
-def operator():
-    user = get_user_model().objects.db_manager("owner").create_superuser("ops", "ops@example.com", "s3cret-pass")
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture

@@ -1,0 +1,50 @@
+"""Every list endpoint costs the same number of queries for a page of 1 as for a page of 50."""
+
+import pytest
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
+
+from tests.webhooks.receiver import Receiver, Reply
+
+
+def queries_for(client, url):
+    with CaptureQueriesContext(connections["default"]) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, response.content
+    return len(captured), len(response.json()["data"])
+
+
+@pytest.fixture
+def populated(tenant, settings, tmp_path):
+    """Fifty of everything that has a list endpoint, in one project."""
+    settings.WEBHOOKS_ALLOW_LOOPBACK = True
+    settings.ASSET_STORAGE_ROOT = tmp_path
+    project = tenant.create_project(name="Lists")
+    for index in range(50):
+        tenant.create_project(name=f"P{index}")
+        tenant.client.post(
+            f"/v1/projects/{project['id']}/assets",
+            {"type": "template", "name": f"t{index}.json", "contentType": "application/json", "size": 10},
+            format="json",
+        )
+    with Receiver(default=Reply(status=500)) as receiver:
+        endpoint = tenant.client.post("/v1/webhooks", {"url": receiver.url, "projectIds": [project["id"]]}, format="json").json()
+        for index in range(50):
+            tenant.client.post("/v1/webhooks", {"url": receiver.url}, format="json")
+            tenant.client.post(f"/v1/webhooks/{endpoint['id']}/test", {}, format="json")
+    return {
+        "projects": "/v1/projects",
+        "webhooks": "/v1/webhooks",
+        "deliveries": f"/v1/webhooks/{endpoint['id']}/deliveries",
+        "assets": f"/v1/projects/{project['id']}/assets",
+    }
+
+
+@pytest.mark.parametrize("name", ["projects", "webhooks", "deliveries", "assets"])
+def test_list_queries_do_not_grow_with_the_page(tenant, populated, name):
+    url = populated[name]
+    queries_for(tenant.client, f"{url}?limit=1")  # warm: the key's lastUsedAt
+    small, small_rows = queries_for(tenant.client, f"{url}?limit=1")
+    large, large_rows = queries_for(tenant.client, f"{url}?limit=50")
+    assert (small_rows, large_rows) == (1, 50)
+    assert small == large
