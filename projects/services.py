@@ -73,6 +73,8 @@ def project_update(*, project, changes):
 def project_webhook_secret_rotate(*, project, now=None):
     """Issue a new webhook secret; the old one keeps signing alongside it for SECRET_ROTATION_OVERLAP."""
     now = now or timezone.now()
+    # Locked and re-read, so two concurrent rotations chain instead of one losing the other's secret.
+    project = Project.objects.select_for_update().get(pk=project.pk)
     project.previous_webhook_secret = project.webhook_secret
     project.previous_webhook_secret_expires_at = now + SECRET_ROTATION_OVERLAP
     project.webhook_secret = secrets.token_hex(32)
