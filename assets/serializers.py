@@ -1,3 +1,4 @@
+from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -74,8 +75,11 @@ class TagsField(serializers.ListField):
 class AssetCreateSerializer(StrictSerializer):
     type = serializers.ChoiceField(choices=Asset.Type.choices)
     name = NonBlankCharField(max_length=255)
-    content_type = StrictCharField(max_length=127, help_text="Must be one of the types allowed for `type`.")
-    size = StrictIntegerField(min_value=1, help_text="Bytes; the upload must match it exactly.")
+    content_type = serializers.ChoiceField(
+        choices=sorted({content_type for allowed in settings.ASSET_CONTENT_TYPES.values() for content_type in allowed}),
+        help_text="One of the content types allowed for `type` (see API_CONTRACT.md); others are a 400.",
+    )
+    size = StrictIntegerField(min_value=1, max_value=max(settings.ASSET_MAX_SIZES.values()), help_text="Bytes; the upload must match it exactly.")
     description = StrictCharField(max_length=2000, required=False, allow_blank=True, default="")
     tags = TagsField(required=False, default=list)
 

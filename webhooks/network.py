@@ -84,11 +84,15 @@ def resolve_allowed(host, port):
 
 def check_url(url):
     """Validate a receiver URL (scheme, host, resolved addresses); raises BlockedDestination with the reason."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:  # e.g. an unterminated [IPv6 literal
+        raise BlockedDestination("The URL is malformed.") from exc
     allowed_schemes = {"https"} if settings.WEBHOOKS_REQUIRE_HTTPS else {"http", "https"}
     if parts.scheme not in allowed_schemes:
         raise BlockedDestination(f"The URL must use {' or '.join(sorted(allowed_schemes))}.")
-    if not parts.hostname:
+    if not host:
         raise BlockedDestination("The URL has no host.")
     if parts.username or parts.password:
         raise BlockedDestination("The URL must not carry credentials.")
@@ -96,7 +100,7 @@ def check_url(url):
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as exc:
         raise BlockedDestination("The URL's port is invalid.") from exc
-    resolve_allowed(parts.hostname, port)
+    resolve_allowed(host, port)
 
 
 class _GuardedConnectionMixin:

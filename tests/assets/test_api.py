@@ -81,7 +81,8 @@ def test_create_returns_a_pending_asset_and_a_presigned_put(tenant, project):
 @pytest.mark.parametrize(
     "body, status, code",
     [
-        ({"type": "video", "contentType": "text/plain"}, 400, "content_type_not_allowed"),
+        ({"type": "video", "contentType": "text/plain"}, 400, "validation_error"),
+        ({"type": "video", "contentType": "image/png"}, 400, "content_type_not_allowed"),
         ({"type": "sticker"}, 400, "validation_error"),
         ({"size": 0}, 400, "validation_error"),
         ({"size": "10"}, 400, "validation_error"),

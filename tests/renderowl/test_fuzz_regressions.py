@@ -244,3 +244,11 @@ def test_patch_with_another_slug_is_refused_and_changes_nothing(tenant):
     assert response.status_code in (400, 409, 422)
     assert response.json()["code"] == "slug_immutable"
     assert tenant.client.get(f"/v1/projects/{project['id']}").json()["name"] == "Brand"
+
+
+def test_a_malformed_ipv6_webhook_url_is_400_not_500(tenant):
+    """not_a_server_error: urlsplit() raises ValueError("Invalid IPv6 URL") for an unterminated [literal."""
+    response = lenient(tenant.client).post("/v1/webhooks", {"url": "http://[::1/hook"}, format="json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "url_not_allowed"
