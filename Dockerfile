@@ -27,9 +27,13 @@ RUN DJANGO_ENV=development SECRET_KEY=collectstatic-only-not-a-secret \
     python manage.py collectstatic --noinput
 
 ENV DJANGO_ENV=production \
-    PORT=8000
+    PORT=8000 \
+    ASSET_STORAGE_ROOT=/data/storage
+RUN mkdir -p /data/storage && chown renderowl /data/storage
 
 USER renderowl
 EXPOSE 8000
 
-CMD ["sh", "-c", "exec gunicorn renderowl.wsgi --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY:-2} --access-logfile - --graceful-timeout 10"]
+# Threaded workers: a long upload to the local storage backend holds a thread, not a whole worker,
+# and never trips the worker heartbeat timeout.
+CMD ["sh", "-c", "exec gunicorn renderowl.wsgi --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY:-2} --worker-class gthread --threads ${WEB_THREADS:-4} --graceful-timeout 10"]

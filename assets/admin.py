@@ -12,3 +12,6 @@ class AssetAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deleting here would leave the stored file behind; use DELETE /v1/assets/{id}

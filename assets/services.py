@@ -33,11 +33,11 @@ def asset_create(*, organization, project, type, name, content_type, size, descr
     limit = settings.ASSET_MAX_SIZES[type]
     if size > limit:
         raise ApiError(
-            f"A {type} asset may be at most {limit} bytes; this one declares {size}.",
+            f"Assets of type {type} may be at most {limit} bytes; this one declares {size}.",
             code="asset_too_large",
             status_code=413,
             title="Request too large",
-            errors=[{"field": "size", "message": f"At most {limit} bytes for a {type}."}],
+            errors=[{"field": "size", "message": f"At most {limit} bytes for type {type}."}],
         )
     asset = Asset(
         organization=organization, project=project, type=type, name=name, content_type=content_type,

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.http import FileResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from assets.storage import LocalStorage, ObjectNotFound, UploadSizeMismatch, get_storage
+from assets.storage import LocalStorage, ObjectExists, ObjectNotFound, UploadSizeMismatch, get_storage
 from assets.storage.local import InvalidSignature, SignatureExpired, read_download_token, read_upload_token
 from renderowl.api.errors import plain_problem_response
 
@@ -90,7 +90,15 @@ def storage_upload(request, storage, token):
 
     try:
         # The request is itself the stream (Django's LimitedStream over the WSGI input).
-        stored = storage.save(key=grant.key, content_type=grant.content_type, stream=request, size=grant.size)
+        stored = storage.save(
+            key=grant.key, content_type=grant.content_type, stream=request, size=grant.size, replace=False
+        )
+    except ObjectExists:
+        return plain_problem_response(
+            409,
+            code="already_uploaded",
+            detail="This upload URL was already used: the file is stored. Create a new asset to upload another file.",
+        )
     except UploadSizeMismatch as exc:
         if exc.more:
             return _too_large(grant.size)

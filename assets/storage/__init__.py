@@ -13,6 +13,7 @@ from django.conf import settings
 
 from assets.storage.base import (
     InvalidKey,
+    ObjectExists,
     ObjectNotFound,
     PresignedRequest,
     Storage,
@@ -29,6 +30,7 @@ from assets.storage.s3 import S3Storage
 __all__ = [
     "InvalidKey",
     "LocalStorage",
+    "ObjectExists",
     "ObjectNotFound",
     "PresignedRequest",
     "S3Storage",

@@ -52,6 +52,10 @@ class ObjectNotFound(StorageError):
     """No object is stored under the key."""
 
 
+class ObjectExists(StorageError):
+    """Refusing to replace an object that is already stored (an upload URL is good for one upload)."""
+
+
 class UploadSizeMismatch(StorageError):
     """The bytes written differ from the size the upload was signed or declared for; nothing was stored."""
 
@@ -85,8 +89,11 @@ class Storage(abc.ABC):
         """A streaming, closeable reader (use it as a context manager); raises ObjectNotFound when absent."""
 
     @abc.abstractmethod
-    def save(self, *, key: str, content_type: str, stream: typing.BinaryIO, size: int | None = None) -> StoredObject:
-        """Store `stream` under `key` from the platform itself (render outputs); with `size`, exactly so many bytes."""
+    def save(
+        self, *, key: str, content_type: str, stream: typing.BinaryIO, size: int | None = None, replace: bool = True
+    ) -> StoredObject:
+        """Store `stream` under `key`; with `size`, exactly so many bytes; with `replace=False`, never over an
+        existing object (ObjectExists)."""
 
     @abc.abstractmethod
     def delete(self, *, key: str) -> None:

@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from assets.storage.base import (
     InvalidKey,
+    ObjectExists,
     ObjectNotFound,
     PresignedRequest,
     Storage,
@@ -149,9 +150,15 @@ class LocalStorage(Storage):
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
             raise ObjectNotFound(f"No object is stored under {key!r}.") from exc
 
-    def save(self, *, key, content_type, stream, size=None):
-        """Stream into a hidden temporary file beside the target, then rename it into place atomically."""
+    def save(self, *, key, content_type, stream, size=None, replace=True):
+        """Stream into a hidden temporary file beside the target, then move it into place atomically.
+
+        With `replace=False` an existing object is never replaced (ObjectExists): a signed upload
+        URL stays valid for its whole lifetime, and must not swap the bytes of a checked asset.
+        """
         path = self.local_path(key=key)
+        if not replace and path.exists():
+            raise ObjectExists(f"An object is already stored under {key!r}.")
         validate_content_type(content_type)
         if size is not None:
             validate_size(size)
@@ -164,7 +171,15 @@ class LocalStorage(Storage):
                 os.fsync(out.fileno())
             # The sidecar goes first, so a visible file always has its content type beside it.
             self._write_content_type(path, content_type)
-            os.replace(temporary, path)
+            if replace:
+                os.replace(temporary, path)
+            else:
+                try:
+                    os.link(temporary, path)  # fails if a concurrent upload got there first
+                except FileExistsError as exc:
+                    raise ObjectExists(f"An object is already stored under {key!r}.") from exc
+                os.unlink(temporary)
+            _fsync_directory(path.parent)  # the rename itself must survive a crash once we answer 201
         except BaseException:
             pathlib.Path(temporary).unlink(missing_ok=True)
             raise
@@ -201,6 +216,14 @@ class LocalStorage(Storage):
         except BaseException:
             pathlib.Path(temporary).unlink(missing_ok=True)
             raise
+
+
+def _fsync_directory(directory):
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _sidecar(path):

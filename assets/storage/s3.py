@@ -12,6 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.utils.http import content_disposition_header
 
 from assets.storage.base import (
+    ObjectExists,
     ObjectNotFound,
     PresignedRequest,
     Storage,
@@ -112,9 +113,11 @@ class S3Storage(Storage):
             # botocore's StreamingBody reads from the socket as asked and is a closeable context manager.
             return self.client.get_object(Bucket=self.bucket, Key=validate_key(key))["Body"]
 
-    def save(self, *, key, content_type, stream, size=None):
+    def save(self, *, key, content_type, stream, size=None, replace=True):
         validate_key(key)
         validate_content_type(content_type)
+        if not replace and self.head(key=key) is not None:  # best effort: S3 has no atomic create here
+            raise ObjectExists(f"An object is already stored under {key!r}.")
         reader = _CountingReader(stream, limit=None if size is None else validate_size(size) + 1)
         with _store_errors(key):
             self.client.upload_fileobj(reader, self.bucket, key, ExtraArgs={"ContentType": content_type})

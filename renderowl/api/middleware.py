@@ -13,6 +13,7 @@ from renderowl.tenancy import current_organization_id
 
 logger = logging.getLogger("renderowl.request")
 
+SIGNED_PATH_PREFIX = "/v1/storage/"
 SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 # Signed uploads to the local storage backend stream to disk and enforce their own signed size.
 STREAMED_UPLOAD_PATH_PREFIX = "/v1/storage/upload/"
@@ -20,6 +21,13 @@ STREAMED_UPLOAD_PATH_PREFIX = "/v1/storage/upload/"
 
 def new_request_id():
     return f"req_{secrets.token_hex(12)}"
+
+
+def loggable_path(path):
+    """The path as logs may keep it: a signed storage URL's token is a credential, so it is cut off."""
+    if path.startswith(SIGNED_PATH_PREFIX):
+        return SIGNED_PATH_PREFIX + path[len(SIGNED_PATH_PREFIX):].split("/", 1)[0] + "/…"
+    return path
 
 
 class RequestContextMiddleware:
@@ -44,7 +52,7 @@ class RequestContextMiddleware:
                 "request",
                 extra={
                     "method": request.method,
-                    "path": request.path,
+                    "path": loggable_path(request.path),
                     "status": response.status_code,
                     "duration_ms": round((time.monotonic() - started) * 1000, 1),
                 },

@@ -247,3 +247,16 @@ def test_the_template_meta_schema_is_published(anonymous, db):
     response = anonymous.get("/v1/schemas/template.json")
     assert response.status_code == 200
     assert response.json()["$schema"].startswith("https://json-schema.org/draft/2020-12")
+
+
+def test_an_upload_url_cannot_replace_the_file_it_already_stored(tenant, project):
+    created = create(tenant, project["id"], size=len(TEMPLATE)).json()
+    assert put(tenant, created["upload"], TEMPLATE).status_code == 201
+    tenant.client.post(f"/v1/assets/{created['asset']['id']}/upload-complete")
+
+    swapped = TEMPLATE.replace(b"title-card", b"other-card")
+    again = put(tenant, created["upload"], swapped)
+
+    assert (again.status_code, again.json()["code"]) == (409, "already_uploaded")
+    url = tenant.client.get(f"/v1/assets/{created['asset']['id']}?include=downloadUrl").json()["downloadUrl"]
+    assert b"".join(tenant.client.get(urlsplit(url).path).streaming_content) == TEMPLATE

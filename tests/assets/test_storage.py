@@ -321,11 +321,23 @@ def test_local_files_live_under_the_root_and_symlinks_cannot_lead_out(asset_stor
     assert list((tmp_path / "outside").iterdir()) == []
 
 
-def test_upload_overwrites_atomically_and_keeps_no_temporary_files(client, asset_storage):
+def test_save_replaces_atomically_and_keeps_no_temporary_files(asset_storage):
     storage = get_storage()
     storage.save(key=KEY, content_type="video/mp4", stream=io.BytesIO(b"old"))
-    assert put(client, upload_path(storage, content_type="video/webm", size=3), b"new", "video/webm").status_code == 201
+    storage.save(key=KEY, content_type="video/webm", stream=io.BytesIO(b"new"))
     assert storage.head(key=KEY) == StoredObject(size=3, content_type="video/webm")
+    assert sorted(p.name for p in (asset_storage / KEY).parent.iterdir()) == [".clip.mp4.meta.json", "clip.mp4"]
+
+
+def test_an_upload_url_never_replaces_a_stored_object(client, asset_storage):
+    storage = get_storage()
+    storage.save(key=KEY, content_type="video/mp4", stream=io.BytesIO(b"old"))
+
+    response = put(client, upload_path(storage, content_type="video/mp4", size=3), b"new", "video/mp4")
+
+    assert (response.status_code, response.json()["code"]) == (409, "already_uploaded")
+    with storage.open(key=KEY) as stored:
+        assert stored.read() == b"old"
     assert sorted(p.name for p in (asset_storage / KEY).parent.iterdir()) == [".clip.mp4.meta.json", "clip.mp4"]
 
 

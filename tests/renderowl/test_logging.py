@@ -47,3 +47,22 @@ def test_secrets_never_reach_the_logs(tenant, json_lines):
     text = json.dumps(json_lines())
     assert project["webhookSecret"] not in text
     assert tenant.issued.raw_key not in text
+
+
+def test_signed_storage_urls_are_not_logged(tenant, json_lines, settings, tmp_path):
+    settings.ASSET_STORAGE_ROOT = tmp_path
+    project = tenant.create_project(name="P")
+    upload = tenant.client.post(
+        f"/v1/projects/{project['id']}/assets",
+        {"type": "template", "name": "t.json", "contentType": "application/json", "size": 2},
+        format="json",
+    ).json()["upload"]
+    token = upload["url"].rsplit("/", 1)[1]
+    json_lines()
+    from urllib.parse import urlsplit
+
+    tenant.client.generic("PUT", urlsplit(upload["url"]).path, b"{}", content_type="text/plain")  # refused: 400
+
+    lines = json_lines()
+    assert any(line.get("path") == "/v1/storage/upload/…" for line in lines)
+    assert token not in json.dumps(lines)
