@@ -1,12 +1,15 @@
 """The benchmarks of `make bench`, each against a baseline measured in the same run.
 
-    python bench/run.py [projects] [webhooks]    # both when none is named
+    python bench/run.py [projects] [webhooks] [assets]    # all when none is named
 
 projects: requests per second and p50/p99 latency of GET /v1/projects/{id} and GET /v1/projects?limit=100
 under gunicorn beside a bare-Django baseline, the first page of a list beside a page after 20,000 rows, and
 the SQL queries per list request.
 webhooks: deliveries per second of 1,000 events fanned out to 5 local receivers by a real Celery worker,
 beside plain requests.post calls, and the worker's peak memory (bench/webhook_fanout.py).
+assets: a generated ~500 MB video uploaded through the local backend's signed PUT beside writing the same bytes
+to disk directly, and its metadata extraction by asset_process (time, peak RSS) beside pymediainfo called
+directly on the same file (bench/assets.py).
 
 Prints the results and writes them to bench/results/latest.txt.
 """
@@ -37,6 +40,7 @@ from django.db import connections  # noqa: E402
 from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from bench.assets import run_assets  # noqa: E402
 from bench.load import Sample, generate_load, get_json  # noqa: E402
 from bench.seed import bench_organization_create, bench_organization_delete  # noqa: E402
 from bench.server import gunicorn  # noqa: E402
@@ -60,7 +64,7 @@ DETAIL = "GET /v1/projects/{id}"
 LIST_100 = "GET /v1/projects?limit=100"
 FIRST_PAGE = "GET /v1/projects?limit=20 (first page)"
 DEEP_PAGE = f"GET /v1/projects?limit=20 (after {DEEP_OFFSET:,} rows)"
-BENCHMARKS = ("projects", "webhooks")
+BENCHMARKS = ("projects", "webhooks", "assets")
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,8 @@ def main(argv):
         run_projects(report)
     if "webhooks" in selected:
         run_webhook_fanout(report, root=ROOT, results_dir=RESULTS_DIR)
+    if "assets" in selected:
+        run_assets(report, root=ROOT, results_dir=RESULTS_DIR)
     report.save(RESULTS_DIR / "latest.txt")
     print(f"\nWritten to {(RESULTS_DIR / 'latest.txt').relative_to(ROOT)}.")
 
