@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from projects.models import Project
-from renderowl.api.errors import Conflict
+from renderowl.api.errors import Conflict, InvalidRequest
 
 SECRET_ROTATION_OVERLAP = timedelta(hours=24)
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -56,7 +56,7 @@ def project_update(*, project, changes):
     """Apply a partial update of name, description and metadata; the slug never changes."""
     new_slug = changes.pop("slug", project.slug)
     if new_slug != project.slug:
-        raise Conflict(
+        raise InvalidRequest(
             "A project's slug is immutable; create a new project to use another slug.",
             code="slug_immutable",
             field="slug",

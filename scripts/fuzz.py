@@ -150,10 +150,11 @@ def stop(process, name, grace=15):
 # The first matching entry applies, so the narrower ones come first. Rules across fields or state,
 # stated in the schema's prose: an asset's contentType must be one allowed for its type, and its size
 # within its type's limit (413); a webhook
-# test may leave out projectId only when the endpoint names exactly one project.
+# test may leave out projectId only when the endpoint names exactly one project; a project's PATCH
+# may repeat its slug but not change it (400 slug_immutable, as the contract specifies).
 CONTRACT = """
 [[operations]]
-include-operation-id-regex = "^(webhooks_create|webhooks_partial_update|webhooks_test_create|projects_assets_create)$"
+include-operation-id-regex = "^(webhooks_create|webhooks_partial_update|webhooks_test_create|projects_assets_create|projects_partial_update)$"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "409", "413", "422", "429"]
 
 [[operations]]

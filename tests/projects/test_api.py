@@ -125,12 +125,12 @@ def test_patch_with_same_slug_is_accepted(tenant):
     assert response.json()["name"] == "Kept"
 
 
-def test_patch_with_another_slug_is_409_and_changes_nothing(tenant):
+def test_patch_with_another_slug_is_400_and_changes_nothing(tenant):
     project = tenant.create_project(name="Fixed", slug="fixed")
 
     response = tenant.client.patch(f"/v1/projects/{project['id']}", {"slug": "moved", "name": "Renamed"}, format="json")
 
-    assert response.status_code == 409
+    assert response.status_code == 400
     assert response.json()["code"] == "slug_immutable"
     unchanged = tenant.client.get(f"/v1/projects/{project['id']}").json()
     assert (unchanged["slug"], unchanged["name"]) == ("fixed", "Fixed")
