@@ -163,6 +163,7 @@ WEBHOOK_TIMEOUT_SECONDS = get_from_env("WEBHOOK_TIMEOUT_SECONDS", 10, cast=float
 # How long a worker owns a delivery attempt before the dispatcher may hand it to another.
 WEBHOOK_LEASE_SECONDS = get_from_env("WEBHOOK_LEASE_SECONDS", 60, cast=int)
 WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES = get_from_env("WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES", 5, cast=int)
+WEBHOOK_RETENTION_DAYS = get_from_env("WEBHOOK_RETENTION_DAYS", 30, cast=int)
 WEBHOOK_DISPATCH_INTERVAL_SECONDS = get_from_env("WEBHOOK_DISPATCH_INTERVAL_SECONDS", 5, cast=float)
 
 # Asset storage (see docs/OPERATIONS.md, "Asset storage"): `local` files with the platform's own
@@ -237,6 +238,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "sweep-unpublished-events": {"task": "webhooks.sweep_unpublished_events", "schedule": 30},
     "sweep-stale-asset-processing": {"task": "assets.sweep_stale_processing", "schedule": 60},
+    "prune-webhook-history": {"task": "webhooks.prune_history", "schedule": 24 * 60 * 60},
 }
 
 LOG_LEVEL = get_from_env("LOG_LEVEL", "INFO")

@@ -12,6 +12,7 @@ from functools import partial
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+
 from renderowl.api.renderers import camelize
 from renderowl.tenancy import OWNER_DB_ALIAS, dangerously_bypass_tenancy
 from webhooks.delivery import MAX_ATTEMPTS
@@ -132,3 +133,21 @@ def events_sweep_unpublished(*, now=None, limit=1000):
     for event_id, organization_id in stale:
         event_publish(event_id=event_id, organization_id=organization_id)
     return len(stale)
+
+
+def events_prune(*, days, now=None, batch=1000):
+    """Delete events older than `days` with their deliveries and attempts, in batches. Operator path.
+
+    Events the sweep gave up on are pruned too. Returns (events, deliveries) deleted.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    events = deliveries = 0
+    with dangerously_bypass_tenancy(reason=f"prune webhook history older than {days} days", routine=True):
+        while True:
+            with transaction.atomic(using=OWNER_DB_ALIAS):
+                ids = list(Event.objects.filter(created_at__lt=cutoff).values_list("id", flat=True)[:batch])
+                if not ids:
+                    return events, deliveries
+                _, by_model = Event.objects.filter(pk__in=ids).delete()
+            events += by_model.get("webhooks.Event", 0)
+            deliveries += by_model.get("webhooks.Delivery", 0)

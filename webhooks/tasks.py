@@ -8,7 +8,7 @@ from django.utils import timezone
 from renderowl.celery import ORGANIZATION_HEADER
 from renderowl.tenancy import current_organization_id
 from webhooks.delivery import deliveries_lease, deliveries_lease_due, delivery_attempt
-from webhooks.outbox import event_fan_out, events_sweep_unpublished
+from webhooks.outbox import event_fan_out, events_prune, events_sweep_unpublished
 
 # A hard ceiling on one attempt, whatever a slow receiver does (a trickled response defeats socket timeouts).
 ATTEMPT_TIME_LIMIT = settings.WEBHOOK_TIMEOUT_SECONDS + 20
@@ -62,3 +62,10 @@ def dispatch_due_deliveries():
 def sweep_unpublished_events():
     """Beat: publish events whose commit-time publish never happened."""
     return events_sweep_unpublished()
+
+
+@shared_task(name="webhooks.prune_history")
+def prune_history():
+    """Beat, daily: drop webhook history older than WEBHOOK_RETENTION_DAYS."""
+    events, deliveries = events_prune(days=settings.WEBHOOK_RETENTION_DAYS)
+    return {"events": events, "deliveries": deliveries}

@@ -60,3 +60,14 @@ def test_prunewebhooks_deletes_only_old_history(failed_delivery):
     assert not Delivery.objects.using("owner").exists()
     with pytest.raises(CommandError, match="at least 1"):
         call_command("prunewebhooks", "--days", "0")
+
+
+def test_the_daily_prune_task_keeps_recent_history(failed_delivery, settings):
+    from webhooks.tasks import prune_history
+
+    tenant, endpoint, delivery = failed_delivery
+    recent = tenant.client.post(f"/v1/webhooks/{endpoint['id']}/test", {}, format="json").json()
+    Event.objects.using("owner").filter(pk=delivery["eventId"]).update(created_at=timezone.now() - timedelta(days=31))
+
+    assert prune_history.apply().get() == {"events": 1, "deliveries": 1}
+    assert list(Delivery.objects.using("owner").values_list("id", flat=True)) == [recent["id"]]

@@ -1,25 +1,20 @@
-from datetime import timedelta
-
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
-from renderowl.tenancy import dangerously_bypass_tenancy
-from webhooks.models import Event
+from webhooks.outbox import events_prune
 
 
 class Command(BaseCommand):
     help = "Delete webhook events older than --days days, with their deliveries and attempts."
 
     def add_arguments(self, parser):
-        parser.add_argument("--days", type=int, default=30, help="Keep this many days of history (default 30).")
+        parser.add_argument(
+            "--days", type=int, default=settings.WEBHOOK_RETENTION_DAYS,
+            help=f"Keep this many days of history (default WEBHOOK_RETENTION_DAYS, {settings.WEBHOOK_RETENTION_DAYS}).",
+        )
 
     def handle(self, *args, days, **options):
         if days < 1:
             raise CommandError("--days must be at least 1.")
-        cutoff = timezone.now() - timedelta(days=days)
-        with dangerously_bypass_tenancy(reason="prunewebhooks command"):
-            old = Event.objects.filter(created_at__lt=cutoff, published_at__isnull=False)
-            deleted, by_model = old.delete()
-        events = by_model.get("webhooks.Event", 0)
-        deliveries = by_model.get("webhooks.Delivery", 0)
+        events, deliveries = events_prune(days=days)
         self.stdout.write(f"Deleted {events} events and {deliveries} deliveries older than {days} days.")
