@@ -23,8 +23,9 @@ from django.utils import timezone
 from assets.extractors import ExtractionError, extract_metadata
 from assets.models import Asset
 from assets.services import asset_event, asset_queue_processing
-from assets.storage import get_storage
+from assets.storage import ObjectNotFound, get_storage
 from renderowl.tenancy import OWNER_DB_ALIAS, dangerously_bypass_tenancy, tenant_context
+from renderowl.text import unstorable_path
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,11 @@ def asset_process(*, organization_id, asset_id):
         asset.checksum = checksum
         if failure is not None:
             asset_fail(asset, code=failure.code, message=failure.message)
+        elif unstorable_path(metadata) is not None:  # a string from the file PostgreSQL cannot keep
+            asset_fail(asset, code="unstorable_metadata", message=(
+                "The file's embedded text (a title, a font name…) contains U+0000 or an unpaired surrogate, "
+                f"at {unstorable_path(metadata)}; re-export the file without it."
+            ))
         else:
             asset.status = Asset.Status.READY
             asset.metadata = metadata
@@ -109,7 +115,7 @@ def local_copy(asset):
                 for chunk in iter(partial(source.read, CHUNK), b""):
                     digest.update(chunk)
                     target.write(chunk)
-        except FileNotFoundError as exc:
+        except (FileNotFoundError, ObjectNotFound) as exc:
             raise ExtractionError("upload_missing", "The uploaded file is gone from storage; upload it again.") from exc
         yield path, f"sha256:{digest.hexdigest()}"
 

@@ -10,7 +10,7 @@ router.register("assets", AssetViewSet, basename="asset")
 urlpatterns = [
     *router.urls,
     path(
-        "projects/<str:project_id>/assets",
+        "projects/<rid:project_id>/assets",
         ProjectAssetViewSet.as_view({"get": "list", "post": "create"}),
         name="project-asset-list",
     ),

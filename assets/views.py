@@ -19,6 +19,7 @@ from assets.services import asset_create, asset_delete, asset_download, asset_up
 from projects.models import Project
 from renderowl.api.errors import InvalidRequest
 from renderowl.api.viewsets import TenantViewSet
+from renderowl.text import storable_text
 
 
 def live_project(request, project_id):
@@ -45,6 +46,8 @@ class ProjectAssetViewSet(mixins.ListModelMixin, TenantViewSet):
                     raise InvalidRequest(f"{name} must be one of {', '.join(choices)}.", code="invalid_filter", field=name)
                 queryset = queryset.filter(**{name: value})
         if "tag" in params:
+            if not storable_text(params["tag"]):
+                raise InvalidRequest("tag must not contain U+0000.", code="invalid_filter", field="tag")
             queryset = queryset.filter(tags__contains=[params["tag"]])
         return queryset
 

@@ -7,6 +7,7 @@ class RenderowlConfig(AppConfig):
     verbose_name = "Renderowl platform"
 
     def ready(self):
+        import renderowl.api.converters  # noqa: F401 - registers the <rid:…> URL converter for every app
         from renderowl.database import grant_app_role_after_migrate
 
         post_migrate.connect(grant_app_role_after_migrate, dispatch_uid="renderowl.grant_app_role")

@@ -16,6 +16,7 @@ from jsonschema.exceptions import SchemaError, best_match
 from referencing.jsonschema import DRAFT202012
 
 from assets.extractors import ExtractionError
+from renderowl.text import unstorable_path
 
 TEMPLATE_MAX_BYTES = 1024 * 1024
 # Validating a schema costs many stack frames per level; real templates nest about ten levels deep.
@@ -99,7 +100,7 @@ def _read_json(path):
             "invalid_json", f"The template is not UTF-8 text (byte {exc.start}); save it as UTF-8 JSON."
         ) from None
     try:
-        return json.loads(text, object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant)
+        document = json.loads(text, object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise ExtractionError(
             "invalid_json", f"The template is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
@@ -108,6 +109,12 @@ def _read_json(path):
         raise ExtractionError("invalid_json", f"The template is not valid JSON: {exc}.") from None
     except RecursionError:
         raise ExtractionError("invalid_json", "The template's JSON is nested too deeply to read.") from None
+    where = unstorable_path(document)
+    if where is not None:
+        raise ExtractionError(
+            "invalid_json", f"The template contains U+0000 or an unpaired surrogate at {where}; remove it."
+        )
+    return document
 
 
 class _NotJson(ValueError):

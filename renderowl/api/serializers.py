@@ -4,14 +4,11 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from renderowl.text import storable_text
+
 METADATA_MAX_KEYS = 50
 METADATA_MAX_KEY_LENGTH = 40
 METADATA_MAX_VALUE_LENGTH = 500
-
-
-def storable_text(text):
-    """Whether PostgreSQL can store `text`: no NUL, no unpaired surrogate."""
-    return "\x00" not in text and not any("\ud800" <= char <= "\udfff" for char in text)
 
 
 class StrictCharField(serializers.CharField):
@@ -81,7 +78,10 @@ class StrictSerializer(serializers.Serializer):
             raise serializers.ValidationError({"non_field_errors": ["The request body must be a JSON object."]})
         unknown = sorted(set(data) - {name for name, field in self.fields.items() if not field.read_only})
         if unknown:
-            raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+            # Echoed back, so a name JSON output cannot carry (a lone surrogate) is shown escaped.
+            raise serializers.ValidationError(
+                {name if storable_text(name) else ascii(name): ["Unknown field."] for name in unknown}
+            )
         return super().to_internal_value(data)
 
 

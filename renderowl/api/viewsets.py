@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from renderowl.api.errors import ApiError, InvalidRequest
 from renderowl.api.idempotency import IdempotentReplay, idempotency_begin
+from renderowl.api.converters import RESOURCE_ID_PATTERN
 from renderowl.api.pagination import PAGINATION_PARAMS, KeysetPagination
 from renderowl.tenancy import activate_organization
 
@@ -21,6 +22,7 @@ class TenantViewSet(viewsets.GenericViewSet):
     """
 
     pagination_class = KeysetPagination
+    lookup_value_regex = RESOURCE_ID_PATTERN  # a malformed id is a 404 before any query
     sort_fields = {"createdAt": "created_at"}
     default_sort = "-createdAt"
     list_filter_params = ()
@@ -69,7 +71,14 @@ class TenantViewSet(viewsets.GenericViewSet):
             response = Response(json.loads(exc.record.response_body), status=exc.record.response_status)
             response["Idempotent-Replayed"] = "true"
             return response
-        return super().handle_exception(exc)
+        try:
+            return super().handle_exception(exc)
+        except Exception:
+            # An unhandled error (a 500) skips finalize_response: free the key for the client's retry now.
+            if getattr(self, "idempotency", None) is not None:
+                self.idempotency.release()
+                self.idempotency = None
+            raise
 
     def finalize_response(self, request, response, *args, **kwargs):
         idempotency, self.idempotency = getattr(self, "idempotency", None), None

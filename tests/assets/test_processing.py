@@ -198,3 +198,28 @@ def test_purgedeleted_removes_old_deleted_projects_and_orphans_with_their_files(
     assert len(stored) == 1 and fresh["asset"]["id"] in str(stored[0])
     with pytest.raises(CommandError, match="30d"):
         call_command("purgedeleted", "--older-than", "a month")
+
+
+def test_a_template_with_text_postgresql_cannot_store_fails_at_once(tenant):
+    project = tenant.create_project(name="P")
+    body = TEMPLATE.replace(b'"title-card"', b'"title\\u0000card"')
+    created = create(tenant, project["id"], size=len(body)).json()
+    put(tenant, created["upload"], body)
+    tenant.client.post(f"/v1/assets/{created['asset']['id']}/upload-complete")
+
+    assert asset_process(organization_id=tenant.id, asset_id=created["asset"]["id"]) == "failed"
+    error = tenant.client.get(f"/v1/assets/{created['asset']['id']}").json()["error"]
+    assert error["code"] == "invalid_json" and "$.composition" in error["message"]
+
+
+def test_an_object_gone_from_storage_fails_as_upload_missing(tenant, asset_storage):
+    project = tenant.create_project(name="P")
+    created = create(tenant, project["id"], size=len(TEMPLATE)).json()
+    put(tenant, created["upload"], TEMPLATE)
+    tenant.client.post(f"/v1/assets/{created['asset']['id']}/upload-complete")
+    for path in asset_storage.rglob("*"):
+        if path.is_file():
+            path.unlink()
+
+    assert asset_process(organization_id=tenant.id, asset_id=created["asset"]["id"]) == "failed"
+    assert tenant.client.get(f"/v1/assets/{created['asset']['id']}").json()["error"]["code"] == "upload_missing"

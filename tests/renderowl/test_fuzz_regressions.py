@@ -252,3 +252,36 @@ def test_a_malformed_ipv6_webhook_url_is_400_not_500(tenant):
 
     assert response.status_code == 400, response.content
     assert response.json()["code"] == "url_not_allowed"
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("get", "/v1/projects/prj_%00"),
+        ("patch", "/v1/projects/prj_%00"),
+        ("get", "/v1/projects/prj_%00/assets"),
+        ("get", "/v1/assets/ast_%00"),
+        ("get", "/v1/webhooks/whe_%00"),
+        ("get", "/v1/webhooks/whe_%00/deliveries"),
+    ],
+)
+def test_an_id_with_a_nul_byte_is_404_not_500(tenant, method, path):
+    """not_a_server_error (found in review): PostgreSQL text cannot hold NUL, so such an id crashed the query."""
+    response = getattr(lenient(tenant.client), method)(path)
+    assert response.status_code == 404, response.content
+    assert response["Content-Type"] == "application/problem+json"
+
+
+def test_a_nul_tag_filter_is_400(tenant):
+    project = tenant.create_project(name="Tags")
+    response = lenient(tenant.client).get(f"/v1/projects/{project['id']}/assets?tag=%00")
+    assert (response.status_code, response.json()["code"]) == (400, "invalid_filter")
+
+
+def test_an_unknown_field_named_with_a_lone_surrogate_is_400_not_500(tenant):
+    """The 400 echoed the field name, and JSON output cannot carry a lone surrogate: the render crashed."""
+    response = lenient(tenant.client).post(
+        "/v1/projects", '{"name": "ok", "x\\ud800": 1}', content_type="application/json"
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"][0]["message"] == "Unknown field."
