@@ -183,6 +183,9 @@ AWS_S3_REGION_NAME = get_from_env("AWS_S3_REGION_NAME")
 AWS_ACCESS_KEY_ID = get_from_env("AWS_ACCESS_KEY_ID")
 AWS_SECRET_ACCESS_KEY = get_from_env("AWS_SECRET_ACCESS_KEY")
 AWS_S3_ADDRESSING_STYLE = get_from_env("AWS_S3_ADDRESSING_STYLE")  # auto (default), virtual or path
+# Sign If-None-Match: * into upload URLs so each stores once (AWS S3, R2, MinIO). Turn off for a store
+# without conditional writes (GCS's S3 interop): a URL can then overwrite until it expires.
+AWS_S3_CONDITIONAL_WRITES = get_from_env("AWS_S3_CONDITIONAL_WRITES", True, cast=as_bool)
 
 # Assets: what may be uploaded, and how processing is bounded (see docs/OPERATIONS.md, "Assets").
 MIB = 1024 * 1024

@@ -60,6 +60,7 @@ class StorageSettings:
     access_key_id: str | None
     secret_access_key: str | None
     addressing_style: str | None
+    conditional_writes: bool = True
 
     @classmethod
     def current(cls):
@@ -76,6 +77,7 @@ class StorageSettings:
             access_key_id=settings.AWS_ACCESS_KEY_ID if s3 else None,
             secret_access_key=settings.AWS_SECRET_ACCESS_KEY if s3 else None,
             addressing_style=settings.AWS_S3_ADDRESSING_STYLE if s3 else None,
+            conditional_writes=settings.AWS_S3_CONDITIONAL_WRITES if s3 else True,
         )
 
 
@@ -98,5 +100,6 @@ def _build_storage(config: StorageSettings) -> Storage:
             access_key_id=config.access_key_id,
             secret_access_key=config.secret_access_key,
             addressing_style=config.addressing_style,
+            conditional_writes=config.conditional_writes,
         )
     raise StorageError(f"ASSET_STORAGE_BACKEND must be one of {', '.join(BACKENDS)}, not {config.backend!r}.")

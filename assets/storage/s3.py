@@ -58,8 +58,10 @@ class S3Storage(Storage):
         access_key_id: str | None = None,
         secret_access_key: str | None = None,
         addressing_style: str | None = None,
+        conditional_writes: bool = True,
     ):
         self.bucket = bucket
+        self.conditional_writes = conditional_writes
         config = Config(
             signature_version="s3v4",
             s3={"addressing_style": addressing_style or "auto"},
@@ -85,12 +87,17 @@ class S3Storage(Storage):
             "ContentType": validate_content_type(content_type),
             "ContentLength": validate_size(size),
         }
+        if self.conditional_writes:
+            # If-None-Match: * makes the URL store once: a second PUT is 412, so checked bytes stay checked.
+            params["IfNoneMatch"] = "*"
         url, expires_at = self._presign("put_object", params, expires_in)
         signed = parse_qs(urlsplit(url).query).get("X-Amz-SignedHeaders", [""])[0].split(";")
         if not {"content-type", "content-length"} <= set(signed):
             # Without them the store would accept any size or type: refuse rather than hand out such a URL.
             raise StorageError(f"botocore signed only {signed}; Content-Type and Content-Length must be signed.")
         headers = {"Content-Type": content_type, "Content-Length": str(size)}
+        if self.conditional_writes:
+            headers["If-None-Match"] = "*"
         return PresignedRequest(url=url, method="PUT", headers=headers, expires_at=expires_at)
 
     def presigned_download(self, *, key, expires_in=3600, filename=None):

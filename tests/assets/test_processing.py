@@ -223,3 +223,19 @@ def test_an_object_gone_from_storage_fails_as_upload_missing(tenant, asset_stora
 
     assert asset_process(organization_id=tenant.id, asset_id=created["asset"]["id"]) == "failed"
     assert tenant.client.get(f"/v1/assets/{created['asset']['id']}").json()["error"]["code"] == "upload_missing"
+
+
+def test_an_s3_upload_url_stores_once(tenant, s3_storage):
+    project = tenant.create_project(name="P")
+    created = create(tenant, project["id"], size=len(TEMPLATE)).json()
+    upload = created["upload"]
+    assert upload["headers"]["If-None-Match"] == "*"
+    assert requests.put(upload["url"], data=TEMPLATE, headers=upload["headers"], timeout=10).status_code == 200
+    tenant.client.post(f"/v1/assets/{created['asset']['id']}/upload-complete")
+
+    swapped = TEMPLATE.replace(b"title-card", b"other-card")
+    again = requests.put(upload["url"], data=swapped, headers=upload["headers"], timeout=10)
+
+    assert again.status_code == 412
+    download = tenant.client.get(f"/v1/assets/{created['asset']['id']}?include=downloadUrl").json()["downloadUrl"]
+    assert requests.get(download, timeout=10).content == TEMPLATE
