@@ -185,6 +185,11 @@ class TestOtherOrganization:
         assert tenant.client.delete(f"/v1/projects/{foreign['id']}").status_code == 404
         assert other_tenant.client.get(f"/v1/projects/{foreign['id']}").status_code == 200
 
+    def test_rotating_its_secret_is_404_and_rotates_nothing(self, tenant, other_tenant, foreign):
+        assert tenant.client.post(f"/v1/projects/{foreign['id']}/webhook-secret/rotate").status_code == 404
+        with tenant_context(other_tenant.id):
+            assert Project.objects.get(pk=foreign["id"]).webhook_secret == foreign["webhookSecret"]
+
     def test_list_shows_only_own_projects(self, tenant, foreign):
         mine = tenant.create_project(name="Mine")
         assert [p["id"] for p in tenant.client.get("/v1/projects").json()["data"]] == [mine["id"]]
