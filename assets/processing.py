@@ -9,7 +9,6 @@ the periodic sweep re-queues it, and fails it after ASSET_MAX_PROCESSING_ATTEMPT
 
 import hashlib
 import logging
-import shutil
 import tempfile
 from contextlib import contextmanager
 from datetime import timedelta

@@ -1,8 +1,7 @@
 """Settings for benchmarks: the settings under test, plus the baseline view's URL and no DEBUG overhead."""
 
-from renderowl.settings import *  # noqa: F403 - benchmark exactly what production configures, then override below
-
 from renderowl.env import get_from_env
+from renderowl.settings import *  # noqa: F403 - benchmark exactly what production configures, then override below
 
 ROOT_URLCONF = "bench.urls"
 

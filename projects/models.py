@@ -4,7 +4,6 @@ from django.db.models import Q
 from renderowl.ids import IdFactory
 from renderowl.models import TenantModel
 
-
 LIVE = Q(deleted_at__isnull=True)
 
 

@@ -2,7 +2,13 @@ from rest_framework import serializers
 
 from projects.models import Project
 from projects.services import SLUG_PATTERN
-from renderowl.api.serializers import MetadataField, NonBlankCharField, StrictCharField, StrictRegexField, StrictSerializer
+from renderowl.api.serializers import (
+    MetadataField,
+    NonBlankCharField,
+    StrictCharField,
+    StrictRegexField,
+    StrictSerializer,
+)
 
 
 class ProjectSerializer(serializers.ModelSerializer):

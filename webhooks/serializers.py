@@ -1,10 +1,9 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from renderowl.api.serializers import StrictBooleanField, StrictRegexField, StrictCharField, StrictSerializer
+from renderowl.api.serializers import StrictBooleanField, StrictCharField, StrictRegexField, StrictSerializer
 from webhooks.event_types import EVENT_FILTER_CHOICES
 from webhooks.models import Attempt, Delivery, WebhookEndpoint
-
 
 URL_PATTERN = r"^https?://[^\s/?#]+[^\s]*$"
 URL_MESSAGE = "Must be an http:// or https:// URL with a host, without spaces."

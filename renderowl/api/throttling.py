@@ -4,7 +4,6 @@ import logging
 import time
 
 import redis
-
 from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 

@@ -7,9 +7,9 @@ from django.db import transaction
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
+from renderowl.api.converters import RESOURCE_ID_PATTERN
 from renderowl.api.errors import ApiError, InvalidRequest
 from renderowl.api.idempotency import IdempotentReplay, idempotency_begin
-from renderowl.api.converters import RESOURCE_ID_PATTERN
 from renderowl.api.pagination import PAGINATION_PARAMS, KeysetPagination
 from renderowl.tenancy import activate_organization
 

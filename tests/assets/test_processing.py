@@ -21,7 +21,6 @@ from assets.models import Asset
 from assets.processing import asset_process, assets_sweep_stale_processing
 from renderowl.celery import app
 from renderowl.tenancy import tenant_context
-from tests.assets.media import make_audio, title_card_template
 from tests.assets.test_api import TEMPLATE, create, put
 from tests.conftest import Tenant
 from tests.webhooks.test_worker import database_url_for_tests

@@ -7,7 +7,6 @@ the way the beat tasks drive them with the real clock; receivers are real local 
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
 from standardwebhooks import Webhook
 

@@ -2,9 +2,9 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import renderowl.ids
 from django.db import migrations, models
 
+import renderowl.ids
 from renderowl.database import EnableRowLevelSecurity
 
 
