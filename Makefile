@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test openapi bench fuzz migrate clean-run
+.PHONY: run test lint openapi bench fuzz migrate clean-run
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ run: $(INSTALLED)
 ## The whole suite with coverage, against DATABASE_URL/REDIS_URL or the embedded servers.
 test: $(INSTALLED)
 	$(BIN)/python scripts/devstack.py test
+
+## Static checks: pyflakes, pycodestyle errors and import order (settings in pyproject.toml).
+lint: $(INSTALLED)
+	$(BIN)/ruff check renderowl organizations projects webhooks assets scripts tests bench
 
 ## Regenerate the committed OpenAPI document after changing the API.
 openapi: $(INSTALLED)
