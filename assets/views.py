@@ -16,16 +16,14 @@ from assets.serializers import (
     UploadSerializer,
 )
 from assets.services import asset_create, asset_delete, asset_download, asset_update, asset_upload_complete
-from projects.models import Project
+from projects.services import projects_live
 from renderowl.api.errors import InvalidRequest
 from renderowl.api.viewsets import TenantViewSet
 from renderowl.text import storable_text
 
 
 def live_project(request, project_id):
-    return get_object_or_404(
-        Project.objects.filter(organization_id=request.user.organization_id, deleted_at__isnull=True), pk=project_id
-    )
+    return get_object_or_404(projects_live(organization_id=request.user.organization_id), pk=project_id)
 
 
 class ProjectAssetViewSet(mixins.ListModelMixin, TenantViewSet):
@@ -71,9 +69,8 @@ class ProjectAssetViewSet(mixins.ListModelMixin, TenantViewSet):
     )
     def create(self, request, project_id=None):
         project = live_project(request, project_id)
-        params = AssetCreateSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        asset, upload = asset_create(organization=self.organization, project=project, **params.validated_data)
+        params = self.validated_body(AssetCreateSerializer)
+        asset, upload = asset_create(organization=self.organization, project=project, **params)
         body = {"asset": AssetSerializer(asset).data, "upload": UploadSerializer(upload).data}
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -114,9 +111,8 @@ class AssetViewSet(mixins.RetrieveModelMixin, TenantViewSet):
                    responses={200: AssetSerializer})
     def partial_update(self, request, pk=None):
         asset = self.get_object()
-        params = AssetUpdateSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        return Response(AssetSerializer(asset_update(asset=asset, changes=dict(params.validated_data))).data)
+        params = self.validated_body(AssetUpdateSerializer)
+        return Response(AssetSerializer(asset_update(asset=asset, changes=params)).data)
 
     @extend_schema(summary="Delete an asset and its stored file", responses={204: None})
     def destroy(self, request, pk=None):

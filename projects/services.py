@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from projects.models import Project
+from projects.models import LIVE, Project
 from renderowl.api.errors import Conflict, InvalidRequest
 
 SECRET_ROTATION_OVERLAP = timedelta(hours=24)
@@ -19,6 +19,11 @@ def slug_from_name(name):
     """A slug in [a-z0-9-] from a display name: 'My_Project v2' -> 'my-project-v2'."""
     slug = slugify(name.replace("_", "-"))[:63].strip("-")
     return slug or "project"
+
+
+def projects_live(*, organization_id):
+    """Selector: the organization's projects that are not deleted (the only ones other apps may use)."""
+    return Project.objects.filter(LIVE, organization_id=organization_id)
 
 
 def project_create(*, organization, name, slug=None, description="", metadata=None):

@@ -3,7 +3,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from projects.models import Project
+from projects.models import LIVE, Project
 from projects.serializers import (
     ProjectCreateSerializer,
     ProjectSerializer,
@@ -25,7 +25,7 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def scope_queryset(self, queryset):
-        return queryset.filter(deleted_at__isnull=True).defer(
+        return queryset.filter(LIVE).defer(
             "webhook_secret", "previous_webhook_secret", "previous_webhook_secret_expires_at"
         )
 
@@ -44,17 +44,15 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
         description="The response is the only time `webhookSecret` is shown; store it to verify webhooks.",
     )
     def create(self, request):
-        params = ProjectCreateSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        project = project_create(organization=self.organization, **params.validated_data)
+        params = self.validated_body(ProjectCreateSerializer)
+        project = project_create(organization=self.organization, **params)
         return Response(ProjectWithSecretSerializer(project).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Update a project", request=ProjectUpdateSerializer, responses={200: ProjectSerializer})
     def partial_update(self, request, pk=None):
         project = self.get_object()
-        params = ProjectUpdateSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        project = project_update(project=project, changes=dict(params.validated_data))
+        params = self.validated_body(ProjectUpdateSerializer)
+        project = project_update(project=project, changes=params)
         return Response(ProjectSerializer(project).data)
 
     @extend_schema(

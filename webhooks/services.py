@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from projects.models import Project
+from projects.services import projects_live
 from renderowl.api.errors import Conflict, InvalidRequest
 from webhooks.delivery import deliveries_lease, delivery_attempt, endpoint_accepts
 from webhooks.event_types import TEST_EVENT, event_filter_is_valid
@@ -32,8 +32,7 @@ def _checked_events(events):
 
 
 def _checked_projects(*, organization, project_ids):
-    found = set(Project.objects.filter(organization=organization, deleted_at__isnull=True, pk__in=project_ids)
-                .values_list("pk", flat=True))
+    found = set(projects_live(organization_id=organization.id).filter(pk__in=project_ids).values_list("pk", flat=True))
     missing = [pk for pk in project_ids if pk not in found]
     if missing:
         raise InvalidRequest(f"No project {missing[0]!r} in this organization.", code="unknown_project", field="projectIds")
@@ -90,7 +89,7 @@ def endpoint_send_test(*, endpoint, project_id=None, data):
                 field="projectId",
             )
         project_id = endpoint.project_ids[0]
-    project = Project.objects.filter(organization=endpoint.organization, pk=project_id, deleted_at__isnull=True).first()
+    project = projects_live(organization_id=endpoint.organization_id).filter(pk=project_id).first()
     if project is None:
         raise InvalidRequest(f"No project {project_id!r} in this organization.", code="unknown_project", field="projectId")
     event = event_emit(project=project, type=TEST_EVENT, data=data, only_endpoint=endpoint, publish=False)

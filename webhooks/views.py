@@ -40,9 +40,8 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, T
         responses={201: WebhookEndpointSerializer},
     )
     def create(self, request):
-        params = WebhookEndpointCreateSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        endpoint = endpoint_create(organization=self.organization, **params.validated_data)
+        params = self.validated_body(WebhookEndpointCreateSerializer)
+        endpoint = endpoint_create(organization=self.organization, **params)
         return Response(WebhookEndpointSerializer(endpoint).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -52,9 +51,8 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, T
     )
     def partial_update(self, request, pk=None):
         endpoint = self.get_object()
-        params = WebhookEndpointUpdateSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        endpoint = endpoint_update(endpoint=endpoint, changes=dict(params.validated_data))
+        params = self.validated_body(WebhookEndpointUpdateSerializer)
+        endpoint = endpoint_update(endpoint=endpoint, changes=params)
         return Response(WebhookEndpointSerializer(endpoint).data)
 
     @extend_schema(summary="Delete a webhook endpoint and its delivery log", responses={204: None})
@@ -71,11 +69,10 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, T
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):
         endpoint = self.get_object()
-        params = WebhookTestSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
+        params = self.validated_body(WebhookTestSerializer)
         delivery = endpoint_send_test(
             endpoint=endpoint,
-            project_id=params.validated_data.get("project_id"),
+            project_id=params.get("project_id"),
             data=WebhookEndpointSerializer(endpoint).data,
         )
         return Response(DeliveryDetailSerializer(delivery).data)

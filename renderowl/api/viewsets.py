@@ -43,6 +43,12 @@ class TenantViewSet(viewsets.GenericViewSet):
         queryset = self.queryset.model._default_manager.filter(organization_id=self.request.user.organization_id)
         return self.scope_queryset(queryset)
 
+    def validated_body(self, serializer_class):
+        """The request body checked by `serializer_class` (400 problem+json otherwise), as validated data."""
+        params = serializer_class(data=self.request.data)
+        params.is_valid(raise_exception=True)
+        return dict(params.validated_data)
+
     def scope_queryset(self, queryset):
         """Hook: narrow the organization's queryset (live rows only, filters). Override this."""
         return queryset
