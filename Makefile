@@ -23,7 +23,7 @@ test: $(INSTALLED)
 
 ## Static checks: pyflakes, pycodestyle errors and import order (settings in pyproject.toml).
 lint: $(INSTALLED)
-	$(BIN)/ruff check renderowl organizations projects webhooks assets scripts tests bench
+	$(BIN)/ruff check renderowl organizations events projects renders assets webhooks scripts tests bench
 
 ## Regenerate the committed OpenAPI document after changing the API.
 openapi: $(INSTALLED)

@@ -1,6 +1,5 @@
 """Assets: the use cases behind /v1/assets — create with a presigned upload, complete, change, delete."""
 
-import logging
 from functools import partial
 
 from django.conf import settings
@@ -8,35 +7,35 @@ from django.db import transaction
 from django.utils import timezone
 
 from assets.models import Asset
-from assets.serializers import AssetSerializer
 from assets.storage import get_storage, object_key
-from renderowl.api.errors import ApiError, Conflict, InvalidRequest
-from webhooks.outbox import event_emit
+from events.services import event_emit
+from projects.services import project_lock_for_child
+from renderowl.celery import enqueue, enqueue_on_commit
+from renderowl.errors import Conflict, Invalid, TooLarge
 
-logger = logging.getLogger(__name__)
+PROCESS_TASK = "assets.process_asset_task"
 
 
 def asset_event(asset, type):
     """Record `type` for the asset in the current transaction (the outbox)."""
-    event_emit(project=asset.project, type=type, data=AssetSerializer(asset).data)
+    event_emit(type=type, instance=asset, organization_id=asset.organization_id, project_id=asset.project_id)
 
 
-def asset_create(*, organization, project, type, name, content_type, size, description="", tags=()):
+def asset_create(*, organization, project_id, type, name, content_type, size, description="", tags=()):
     """Create a pending asset and a 15-minute presigned PUT for its bytes; nothing is stored yet."""
+    project = project_lock_for_child(organization_id=organization.id, project_id=project_id)
     allowed = settings.ASSET_CONTENT_TYPES[type]
     if content_type not in allowed:
-        raise InvalidRequest(
+        raise Invalid(
             f"A {type} asset must have one of these content types: {', '.join(allowed)}.",
             code="content_type_not_allowed",
             field="contentType",
         )
     limit = settings.ASSET_MAX_SIZES[type]
     if size > limit:
-        raise ApiError(
+        raise TooLarge(
             f"Assets of type {type} may be at most {limit} bytes; this one declares {size}.",
             code="asset_too_large",
-            status_code=413,
-            title="Request too large",
             errors=[{"field": "size", "message": f"At most {limit} bytes for type {type}."}],
         )
     asset = Asset(
@@ -88,18 +87,13 @@ def asset_upload_complete(*, asset):
     asset.processing_started_at = timezone.now()
     asset.save(update_fields=["status", "processing_started_at", "updated_at"])
     asset_event(asset, "asset.uploaded")
-    transaction.on_commit(partial(asset_queue_processing, asset_id=asset.id, organization_id=asset.organization_id))
+    enqueue_on_commit(PROCESS_TASK, asset.id, organization_id=asset.organization_id)
     return asset
 
 
 def asset_queue_processing(*, asset_id, organization_id):
-    from assets.tasks import process_asset
-    from webhooks.tasks import tenant_headers
-
-    try:
-        process_asset.apply_async(args=[asset_id], headers=tenant_headers(organization_id))
-    except Exception:  # noqa: BLE001 - the stale-processing sweep re-queues it
-        logger.warning("asset processing not queued; the sweep will retry", extra={"asset_id": asset_id}, exc_info=True)
+    """Queue a processing run now (the stale-run sweep's path); a refused publish is retried by the next sweep."""
+    enqueue(PROCESS_TASK, asset_id, organization_id=organization_id)
 
 
 def asset_download(*, asset):
@@ -131,6 +125,9 @@ def asset_delete(*, asset):
     transaction.on_commit(partial(get_storage().delete, key=key))
 
 
-def assets_orphan_for_project(*, project, now):
-    """Mark a deleted project's assets orphaned, in the caller's transaction; purgedeleted removes them later."""
+def assets_orphan_for_deleted_project(sender, *, project, now, **kwargs):
+    """`project_deleted` receiver: mark the project's assets orphaned in the deleting transaction.
+
+    `purgedeleted` removes them later.
+    """
     return Asset.objects.filter(project=project, orphaned_at__isnull=True).update(orphaned_at=now, updated_at=now)

@@ -17,8 +17,8 @@ from assets.serializers import (
 )
 from assets.services import asset_create, asset_delete, asset_download, asset_update, asset_upload_complete
 from projects.services import projects_live
-from renderowl.api.errors import InvalidRequest
 from renderowl.api.viewsets import TenantViewSet
+from renderowl.errors import Invalid
 from renderowl.text import storable_text
 
 
@@ -41,11 +41,11 @@ class ProjectAssetViewSet(mixins.ListModelMixin, TenantViewSet):
             value = params.get(name)
             if value is not None:
                 if value not in choices:
-                    raise InvalidRequest(f"{name} must be one of {', '.join(choices)}.", code="invalid_filter", field=name)
+                    raise Invalid(f"{name} must be one of {', '.join(choices)}.", code="invalid_filter", field=name)
                 queryset = queryset.filter(**{name: value})
         if "tag" in params:
             if not storable_text(params["tag"]):
-                raise InvalidRequest("tag must not contain U+0000.", code="invalid_filter", field="tag")
+                raise Invalid("tag must not contain U+0000.", code="invalid_filter", field="tag")
             queryset = queryset.filter(tags__contains=[params["tag"]])
         return queryset
 
@@ -68,9 +68,8 @@ class ProjectAssetViewSet(mixins.ListModelMixin, TenantViewSet):
         "then POST /v1/assets/{id}/upload-complete.",
     )
     def create(self, request, project_id=None):
-        project = live_project(request, project_id)
         params = self.validated_body(AssetCreateSerializer)
-        asset, upload = asset_create(organization=self.organization, project=project, **params)
+        asset, upload = asset_create(organization=self.organization, project_id=project_id, **params)
         body = {"asset": AssetSerializer(asset).data, "upload": UploadSerializer(upload).data}
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -94,11 +93,11 @@ class AssetViewSet(mixins.RetrieveModelMixin, TenantViewSet):
         asset = self.get_object()
         include = request.query_params.get("include")
         if include not in (None, "downloadUrl"):
-            raise InvalidRequest("include accepts only downloadUrl.", code="invalid_include", field="include")
+            raise Invalid("include accepts only downloadUrl.", code="invalid_include", field="include")
         asset.download_url = asset.download_url_expires_at = None
         if include == "downloadUrl":
             if asset.status == Asset.Status.PENDING:
-                raise InvalidRequest(
+                raise Invalid(
                     "The asset has no confirmed upload yet: POST upload-complete first.",
                     code="upload_missing",
                     field="include",

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from organizations.models import ApiKey, Organization
+from renderowl.errors import Invalid
 from renderowl.ids import random_token
 
 KEY_PATTERN = re.compile(r"^rwl_(live|test)_([A-Za-z0-9]{32,64})$")
@@ -19,8 +20,11 @@ PREFIX_RANDOM_LENGTH = 8
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-class OrganizationError(Exception):
+class OrganizationError(Invalid):
     """An operator-facing error whose message names the fix."""
+
+    def __init__(self, detail, *, code="organization_error"):
+        super().__init__(detail, code=code)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from projects.models import LIVE, Project
-from renderowl.api.errors import Conflict, InvalidRequest
+from projects.signals import project_deleted
+from renderowl.errors import Conflict, Invalid, NotFound
 
 SECRET_ROTATION_OVERLAP = timedelta(hours=24)
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -24,6 +25,20 @@ def slug_from_name(name):
 def projects_live(*, organization_id):
     """Selector: the organization's projects that are not deleted (the only ones other apps may use)."""
     return Project.objects.filter(LIVE, organization_id=organization_id)
+
+
+def project_lock_for_child(*, organization_id, project_id):
+    """Selector for creating a child (asset, render, automation): the live project, share-locked until commit.
+
+    The share lock makes a concurrent `project_delete` wait for the child to commit (and orphan it
+    with the rest), or the child wait for the delete and then find no live project (NotFound).
+    """
+    query = projects_live(organization_id=organization_id).filter(pk=project_id)
+    sql, params = query.query.sql_with_params()
+    project = next(iter(Project.objects.raw(f"{sql} FOR SHARE", params)), None)
+    if project is None:
+        raise NotFound(f"No project {project_id!r} in this organization.", code="not_found")
+    return project
 
 
 def project_create(*, organization, name, slug=None, description="", metadata=None):
@@ -61,7 +76,7 @@ def project_update(*, project, changes):
     """Apply a partial update of name, description and metadata; the slug never changes."""
     new_slug = changes.pop("slug", project.slug)
     if new_slug != project.slug:
-        raise InvalidRequest(
+        raise Invalid(
             "A project's slug is immutable; create a new project to use another slug.",
             code="slug_immutable",
             field="slug",
@@ -89,9 +104,15 @@ def project_webhook_secret_rotate(*, project, now=None):
     return project
 
 
-def project_signing_secrets(*, project, now=None):
-    """The secrets a delivery is signed with now: the current one, and the previous during a rotation."""
+def project_signing_secrets(*, project_id, now=None):
+    """Selector: the secrets a webhook for the project is signed with now (the previous one during a rotation).
+
+    Deleted projects included: their pending deliveries are still signed.
+    """
     now = now or timezone.now()
+    project = Project.objects.only(
+        "webhook_secret", "previous_webhook_secret", "previous_webhook_secret_expires_at"
+    ).get(pk=project_id)
     current = [project.webhook_secret]
     expires_at = project.previous_webhook_secret_expires_at
     if project.previous_webhook_secret and expires_at and expires_at > now:
@@ -100,15 +121,18 @@ def project_signing_secrets(*, project, now=None):
 
 
 def project_delete(*, project):
-    """Soft-delete: the row stays with deletedAt set, its slug is free again, its assets are orphaned.
+    """Soft-delete: the row stays with deletedAt set, its slug is free again, and `project_deleted` cascades.
 
-    Nothing is purged here; `manage.py purgedeleted` removes old deleted projects and orphans.
+    The row is locked first, so children being created (which share-lock it) either commit before
+    and are cascaded with the rest, or find the project gone. Nothing is purged here; `manage.py
+    purgedeleted` removes old deleted projects and orphans.
     """
-    from assets.services import assets_orphan_for_project  # assets depends on projects, not the reverse
-
     now = timezone.now()
     with transaction.atomic():
+        project = Project.objects.select_for_update().filter(LIVE, pk=project.pk).first()
+        if project is None:  # deleted by a concurrent request meanwhile
+            raise NotFound("No such project, or it is already deleted.", code="not_found")
         project.deleted_at = now
         project.save(update_fields=["deleted_at", "updated_at"])
-        assets_orphan_for_project(project=project, now=now)
+        project_deleted.send(sender=Project, project=project, now=now)
     return project

@@ -5,7 +5,9 @@ added at publish time from the current tenancy context, and every task runs insi
 `tenant_context` for it (see TenantTask): one mechanism, never a task argument.
 """
 
+import logging
 import os
+from functools import partial
 
 from celery import Celery, Task, signals
 from kombu import Queue
@@ -15,6 +17,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "renderowl.settings")
 RENDER_QUEUES = ("renders.high", "renders.normal", "renders.low")
 QUEUES = (*RENDER_QUEUES, "assets", "events", "webhooks", "automations", "default")
 ORGANIZATION_HEADER = "organization_id"
+
+logger = logging.getLogger(__name__)
 
 
 class TenantTask(Task):
@@ -54,3 +58,29 @@ def _carry_organization(headers=None, **kwargs):
     organization_id = current_organization_id.get()
     if organization_id and headers is not None and ORGANIZATION_HEADER not in headers:
         headers[ORGANIZATION_HEADER] = organization_id
+
+
+def enqueue(task_name, *args, organization_id=None):
+    """Publish the task named `task_name` to run in `organization_id`'s tenancy context; False if refused.
+
+    Tasks are named, not imported, so a service never imports its own app's task module. Only for
+    work that a sweep recovers (outbox events, asset processing, leased deliveries): a broker outage
+    is logged, not raised, because the state that asks for the work is already committed.
+    """
+    headers = {ORGANIZATION_HEADER: str(organization_id)} if organization_id else {}
+    try:
+        app.send_task(task_name, args=args, headers=headers)
+    except Exception:  # noqa: BLE001 - kombu and redis raise many types; the sweeps retry every one
+        logger.warning("task not published; its sweep will retry", extra={"task": task_name}, exc_info=True)
+        return False
+    return True
+
+
+def enqueue_on_commit(task_name, *args, organization_id=None):
+    """Publish the task once the current transaction commits, for the current (or given) organization."""
+    from django.db import transaction
+
+    from renderowl.tenancy import current_organization_id
+
+    organization_id = organization_id or current_organization_id.get()
+    transaction.on_commit(partial(enqueue, task_name, *args, organization_id=organization_id), robust=True)

@@ -30,10 +30,14 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "django_celery_beat",
+    # The platform's apps, upstream first (docs/ARCHITECTURE.md): their ready() registers event types
+    # in this order, which is the order of the OpenAPI enums and the docs' list.
     "organizations",
+    "events",
     "projects",
-    "webhooks",
+    "renders",
     "assets",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -156,6 +160,11 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# The event outbox (see docs/OPERATIONS.md, "The outbox"). An event the broker took is not republished
+# for this long (it is probably still queued); each republish waits twice as long, up to the give-up.
+EVENTS_REPUBLISH_AFTER_SECONDS = get_from_env("EVENTS_REPUBLISH_AFTER_SECONDS", 5 * 60, cast=int)
+EVENTS_MAX_REPUBLISH_ATTEMPTS = get_from_env("EVENTS_MAX_REPUBLISH_ATTEMPTS", 10, cast=int)
+
 # Webhook delivery (see docs/OPERATIONS.md, "Webhooks").
 WEBHOOKS_ALLOW_LOOPBACK = get_from_env("WEBHOOKS_ALLOW_LOOPBACK", DJANGO_ENV == "development", cast=as_bool)
 WEBHOOKS_REQUIRE_HTTPS = get_from_env("WEBHOOKS_REQUIRE_HTTPS", PRODUCTION, cast=as_bool)
@@ -164,6 +173,8 @@ WEBHOOK_TIMEOUT_SECONDS = get_from_env("WEBHOOK_TIMEOUT_SECONDS", 10, cast=float
 WEBHOOK_LEASE_SECONDS = get_from_env("WEBHOOK_LEASE_SECONDS", 60, cast=int)
 WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES = get_from_env("WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES", 5, cast=int)
 WEBHOOK_RETENTION_DAYS = get_from_env("WEBHOOK_RETENTION_DAYS", 30, cast=int)
+# Events and their delivery history are kept this long (WEBHOOK_RETENTION_DAYS is the older name).
+EVENT_RETENTION_DAYS = get_from_env("EVENT_RETENTION_DAYS", WEBHOOK_RETENTION_DAYS, cast=int)
 WEBHOOK_DISPATCH_INTERVAL_SECONDS = get_from_env("WEBHOOK_DISPATCH_INTERVAL_SECONDS", 5, cast=float)
 
 # Asset storage (see docs/OPERATIONS.md, "Asset storage"): `local` files with the platform's own
@@ -229,19 +240,23 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Deliveries have the `webhooks` queue to themselves; fan-out and the schedulers use `events`,
 # so a burst of events never queues first attempts behind thousands of fan-outs.
 CELERY_TASK_ROUTES = {
-    "webhooks.deliver": {"queue": "webhooks"},
-    "webhooks.*": {"queue": "events"},
-    "assets.*": {"queue": "assets"},
+    "events.publish_event_task": {"queue": "events"},
+    "events.sweep_unpublished_events_task": {"queue": "events"},
+    "events.prune_events_task": {"queue": "events"},
+    "webhooks.deliver_task": {"queue": "webhooks"},
+    "webhooks.dispatch_due_deliveries_task": {"queue": "events"},
+    "assets.process_asset_task": {"queue": "assets"},
+    "assets.sweep_stale_processing_task": {"queue": "assets"},
 }
 CELERY_BEAT_SCHEDULE = {
-    "prune-idempotency-records": {"task": "renderowl.idempotency_records_prune", "schedule": 60 * 60},
+    "prune-idempotency-records": {"task": "renderowl.prune_idempotency_records_task", "schedule": 60 * 60},
     "dispatch-due-webhook-deliveries": {
-        "task": "webhooks.dispatch_due_deliveries",
+        "task": "webhooks.dispatch_due_deliveries_task",
         "schedule": WEBHOOK_DISPATCH_INTERVAL_SECONDS,
     },
-    "sweep-unpublished-events": {"task": "webhooks.sweep_unpublished_events", "schedule": 30},
-    "sweep-stale-asset-processing": {"task": "assets.sweep_stale_processing", "schedule": 60},
-    "prune-webhook-history": {"task": "webhooks.prune_history", "schedule": 24 * 60 * 60},
+    "sweep-unpublished-events": {"task": "events.sweep_unpublished_events_task", "schedule": 30},
+    "sweep-stale-asset-processing": {"task": "assets.sweep_stale_processing_task", "schedule": 60},
+    "prune-webhook-history": {"task": "events.prune_events_task", "schedule": 24 * 60 * 60},
 }
 
 LOG_LEVEL = get_from_env("LOG_LEVEL", "INFO")

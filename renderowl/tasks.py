@@ -13,8 +13,8 @@ from renderowl.tenancy import dangerously_bypass_tenancy
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="renderowl.idempotency_records_prune")
-def idempotency_records_prune():
+@shared_task(name="renderowl.prune_idempotency_records_task")
+def prune_idempotency_records_task():
     """Delete stored Idempotency-Key responses past their 24-hour replay window, across organizations."""
     cutoff = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_TTL_SECONDS)
     with dangerously_bypass_tenancy(reason="prune expired idempotency records"):

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.utils import timezone
 
-from webhooks.models import Attempt, Delivery, Event, WebhookEndpoint
+from webhooks.models import Attempt, Delivery, WebhookEndpoint
 from webhooks.services import delivery_schedule_retry
 
 
@@ -20,17 +20,6 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
             updated_at=timezone.now(),
         )
         self.message_user(request, f"Re-enabled {count} endpoint(s).")
-
-
-@admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
-    list_display = ["id", "type", "organization", "project", "created_at", "published_at"]
-    list_filter = ["type"]
-    search_fields = ["id", "project__id", "organization__slug"]
-    readonly_fields = [field.name for field in Event._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
 
 
 class AttemptInline(admin.TabularInline):

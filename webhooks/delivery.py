@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from projects.services import project_signing_secrets
 from renderowl.tenancy import OWNER_DB_ALIAS, dangerously_bypass_tenancy, tenant_context
-from webhooks.event_types import TEST_EVENT
+from webhooks.events import TEST_EVENT
 from webhooks.models import Attempt, Delivery, WebhookEndpoint
 from webhooks.network import BlockedDestination, guarded_pool_manager
 from webhooks.signing import delivery_headers
@@ -142,7 +142,7 @@ def attempt_claim(*, organization_id, delivery_id, lease_token, now, manual):
     with tenant_context(organization_id):
         delivery = (
             Delivery.objects.select_for_update(of=("self",))
-            .select_related("event", "event__project", "endpoint")
+            .select_related("event", "endpoint")
             .filter(pk=delivery_id, lease_token=lease_token, status=Delivery.Status.PENDING)
             .first()
         )
@@ -172,7 +172,7 @@ def attempt_claim(*, organization_id, delivery_id, lease_token, now, manual):
             event_id=event.id,
             event_type=event.type,
             project_id=event.project_id,
-            secrets=project_signing_secrets(project=event.project, now=now),
+            secrets=project_signing_secrets(project_id=event.project_id, now=now),
             timestamp=int(now.timestamp()),
             body=body,
         )

@@ -1,43 +1,8 @@
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 
 from renderowl.ids import IdFactory
 from renderowl.models import TenantModel
-from webhooks.event_types import EVENT_TYPE_CHOICES
-
-
-class Event(models.Model):
-    """The outbox: written in the same transaction as the state change it records, published after commit.
-
-    `body` holds the exact JSON bytes every delivery sends and signs, so retries send the same payload.
-    """
-
-    id = models.CharField(primary_key=True, max_length=40, default=IdFactory("evt"), editable=False)
-    organization = models.ForeignKey("organizations.Organization", on_delete=models.CASCADE, related_name="+")
-    project = models.ForeignKey("projects.Project", on_delete=models.CASCADE, related_name="+")
-    type = models.CharField(max_length=64, choices=EVENT_TYPE_CHOICES)
-    body = models.TextField()
-    target_urls = models.JSONField(default=list, blank=True, help_text="Ad-hoc receivers besides endpoints.")
-    only_endpoint = models.ForeignKey(
-        "WebhookEndpoint", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
-        help_text="Set for webhook.test events: delivered to this endpoint alone.",
-    )
-    created_at = models.DateTimeField(default=timezone.now, help_text="The envelope's createdAt, to the microsecond.")
-    published_at = models.DateTimeField(null=True, blank=True, help_text="When fan-out created its deliveries.")
-    publish_attempts = models.PositiveSmallIntegerField(
-        default=0, help_text="Times the sweep republished it; it stops after SWEEP_MAX_PUBLISH_ATTEMPTS."
-    )
-
-    class Meta:
-        db_table = "webhook_events"
-        indexes = [
-            models.Index(fields=["created_at"], condition=Q(published_at__isnull=True), name="event_unpublished"),
-            models.Index(fields=["organization", "created_at", "id"], name="event_org_created"),
-        ]
-
-    def __str__(self):
-        return f"{self.type} {self.id}"
 
 
 class WebhookEndpoint(TenantModel):
@@ -78,7 +43,7 @@ class Delivery(models.Model):
 
     id = models.CharField(primary_key=True, max_length=40, default=IdFactory("whd"), editable=False)
     organization = models.ForeignKey("organizations.Organization", on_delete=models.CASCADE, related_name="+")
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.ForeignKey("events.Event", on_delete=models.CASCADE, related_name="+")
     endpoint = models.ForeignKey(
         WebhookEndpoint, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
     )

@@ -1,8 +1,8 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from events.registry import event_filter_choices
 from renderowl.api.serializers import StrictBooleanField, StrictCharField, StrictRegexField, StrictSerializer
-from webhooks.event_types import EVENT_FILTER_CHOICES
 from webhooks.models import Attempt, Delivery, WebhookEndpoint
 
 URL_PATTERN = r"^https?://[^\s/?#]+[^\s]*$"
@@ -10,7 +10,7 @@ URL_MESSAGE = "Must be an http:// or https:// URL with a host, without spaces."
 
 
 class WebhookEndpointSerializer(serializers.ModelSerializer):
-    events = serializers.ListField(child=serializers.ChoiceField(choices=EVENT_FILTER_CHOICES))
+    events = serializers.ListField(child=serializers.ChoiceField(choices=event_filter_choices()))
     project_ids = serializers.ListField(child=serializers.CharField())
 
     class Meta:
@@ -24,7 +24,7 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
 
 class EventFilterField(serializers.ChoiceField):
     def __init__(self, **kwargs):
-        super().__init__(choices=EVENT_FILTER_CHOICES, **kwargs)
+        super().__init__(choices=event_filter_choices(), **kwargs)
 
 
 class WebhookEndpointCreateSerializer(StrictSerializer):

@@ -2,27 +2,28 @@
 
 from django.utils import timezone
 
+from events.registry import event_filter_is_valid
+from events.services import event_emit
 from projects.services import projects_live
-from renderowl.api.errors import Conflict, InvalidRequest
+from renderowl.errors import Conflict, Invalid
 from webhooks.delivery import deliveries_lease, delivery_attempt, endpoint_accepts
-from webhooks.event_types import TEST_EVENT, event_filter_is_valid
+from webhooks.events import TEST_EVENT
 from webhooks.models import Delivery, WebhookEndpoint
 from webhooks.network import BlockedDestination, check_url
-from webhooks.outbox import event_emit, event_fan_out
 
 
 def _checked_url(url):
     try:
         check_url(url)
     except BlockedDestination as exc:
-        raise InvalidRequest(str(exc), code="url_not_allowed", field="url") from None
+        raise Invalid(str(exc), code="url_not_allowed", field="url") from None
     return url
 
 
 def _checked_events(events):
     unknown = [pattern for pattern in events if not event_filter_is_valid(pattern)]
     if unknown:
-        raise InvalidRequest(
+        raise Invalid(
             f"Unknown event type {unknown[0]!r}; use a type such as 'render.completed' or a wildcard such as "
             "'render.*' (GET /v1/openapi.json lists them).",
             code="unknown_event_type",
@@ -35,7 +36,7 @@ def _checked_projects(*, organization, project_ids):
     found = set(projects_live(organization_id=organization.id).filter(pk__in=project_ids).values_list("pk", flat=True))
     missing = [pk for pk in project_ids if pk not in found]
     if missing:
-        raise InvalidRequest(f"No project {missing[0]!r} in this organization.", code="unknown_project", field="projectIds")
+        raise Invalid(f"No project {missing[0]!r} in this organization.", code="unknown_project", field="projectIds")
     return sorted(set(project_ids))
 
 
@@ -78,11 +79,11 @@ def endpoint_delete(*, endpoint):
     endpoint.delete()
 
 
-def endpoint_send_test(*, endpoint, project_id=None, data):
+def endpoint_send_test(*, endpoint, project_id=None):
     """Send a signed webhook.test event to this endpoint alone, now; returns the delivery."""
     if project_id is None:
         if len(endpoint.project_ids) != 1:
-            raise InvalidRequest(
+            raise Invalid(
                 "Name the project whose secret signs the test: pass projectId (it may be left out only when "
                 "the endpoint is narrowed to exactly one project).",
                 code="project_required",
@@ -91,10 +92,16 @@ def endpoint_send_test(*, endpoint, project_id=None, data):
         project_id = endpoint.project_ids[0]
     project = projects_live(organization_id=endpoint.organization_id).filter(pk=project_id).first()
     if project is None:
-        raise InvalidRequest(f"No project {project_id!r} in this organization.", code="unknown_project", field="projectId")
-    event = event_emit(project=project, type=TEST_EVENT, data=data, only_endpoint=endpoint, publish=False)
+        raise Invalid(f"No project {project_id!r} in this organization.", code="unknown_project", field="projectId")
+    event = event_emit(
+        type=TEST_EVENT, instance=endpoint, organization_id=endpoint.organization_id, project_id=project.id,
+        publish=False,
+    )
     now = timezone.now()
-    (delivery,) = event_fan_out(event_id=event.id, now=now)
+    delivery = Delivery.objects.create(
+        organization_id=endpoint.organization_id, event=event, endpoint=endpoint, url=endpoint.url,
+        next_attempt_at=now, max_attempts=1,
+    )
     return _attempt_now(delivery, now=now, manual=True)
 
 

@@ -4,9 +4,9 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from renderowl.api.errors import InvalidRequest
+from events.registry import event_types
 from renderowl.api.viewsets import TenantViewSet
-from webhooks.event_types import EVENT_TYPES
+from renderowl.errors import Invalid
 from webhooks.models import Delivery, WebhookEndpoint
 from webhooks.serializers import (
     DeliveryDetailSerializer,
@@ -70,11 +70,7 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, T
     def test(self, request, pk=None):
         endpoint = self.get_object()
         params = self.validated_body(WebhookTestSerializer)
-        delivery = endpoint_send_test(
-            endpoint=endpoint,
-            project_id=params.get("project_id"),
-            data=WebhookEndpointSerializer(endpoint).data,
-        )
+        delivery = endpoint_send_test(endpoint=endpoint, project_id=params.get("project_id"))
         return Response(DeliveryDetailSerializer(delivery).data)
 
 
@@ -97,14 +93,14 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
         status_filter = self.request.query_params.get("status")
         if status_filter is not None:
             if status_filter not in Delivery.Status.values:
-                raise InvalidRequest(
+                raise Invalid(
                     f"status must be one of {', '.join(Delivery.Status.values)}.", code="invalid_filter", field="status"
                 )
             queryset = queryset.filter(status=status_filter)
         event_type = self.request.query_params.get("eventType")
         if event_type is not None:
-            if event_type not in EVENT_TYPES:
-                raise InvalidRequest(f"Unknown event type {event_type!r}.", code="invalid_filter", field="eventType")
+            if event_type not in event_types():
+                raise Invalid(f"Unknown event type {event_type!r}.", code="invalid_filter", field="eventType")
             queryset = queryset.filter(event__type=event_type)
         return queryset
 
@@ -112,7 +108,7 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
         summary="List an endpoint's deliveries",
         parameters=[
             OpenApiParameter("status", str, enum=Delivery.Status.values),
-            OpenApiParameter("eventType", str, enum=list(EVENT_TYPES)),
+            OpenApiParameter("eventType", str, enum=list(event_types())),
         ],
     )
     def list(self, request, *args, **kwargs):

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 from renderowl.api.renderers import camel_key
+from renderowl.errors import DomainError, ErrorKind
 from renderowl.logging import current_request_id
 
 logger = logging.getLogger(__name__)
@@ -17,7 +18,7 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
 class ApiError(exceptions.APIException):
-    """An error with its own status and stable code; raise subclasses or instances from services and views."""
+    """An HTTP-level error of the API plumbing itself (pagination, idempotency); domain code raises DomainError."""
 
     def __init__(self, detail, *, code, status_code, title=None, errors=None):
         super().__init__(detail=detail, code=code)
@@ -38,6 +39,14 @@ class InvalidRequest(ApiError):
         errors = [{"field": field, "message": detail}] if field else None
         super().__init__(detail, code=code, status_code=status.HTTP_400_BAD_REQUEST, title="Bad request", errors=errors)
 
+
+STATUS_FOR_KIND = {
+    ErrorKind.INVALID: status.HTTP_400_BAD_REQUEST,
+    ErrorKind.NOT_FOUND: status.HTTP_404_NOT_FOUND,
+    ErrorKind.CONFLICT: status.HTTP_409_CONFLICT,
+    ErrorKind.TOO_LARGE: status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+    ErrorKind.UNPROCESSABLE: status.HTTP_422_UNPROCESSABLE_ENTITY,
+}
 
 TITLES = {
     400: "Bad request",
@@ -124,6 +133,8 @@ def problem_exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
         return request_too_large_response()
+    elif isinstance(exc, DomainError):
+        exc = domain_api_error(exc)
     if not isinstance(exc, exceptions.APIException):
         return None
     # Whatever the view wrote before failing is undone (ATOMIC_REQUESTS), as DRF's own handler does.
@@ -151,6 +162,11 @@ def problem_exception_handler(exc, context):
     if isinstance(exc, exceptions.Throttled):
         detail = f"Rate limit exceeded for this API key. Retry after {headers.get('Retry-After', '1')} seconds."
     return problem_response(exc.status_code, code=code, detail=str(detail), headers=headers)
+
+
+def domain_api_error(exc):
+    """A service's DomainError as the ApiError of its kind's status."""
+    return ApiError(exc.detail, code=exc.code, status_code=STATUS_FOR_KIND[exc.kind], errors=exc.errors)
 
 
 def request_too_large_response():

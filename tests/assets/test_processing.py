@@ -19,12 +19,12 @@ from django.utils import timezone
 
 from assets.models import Asset
 from assets.processing import asset_process, assets_sweep_stale_processing
+from events.models import Event
 from renderowl.celery import app
 from renderowl.tenancy import tenant_context
 from tests.assets.test_api import TEMPLATE, create, put
 from tests.conftest import Tenant
 from tests.webhooks.test_worker import database_url_for_tests
-from webhooks.models import Event
 
 transactional = pytest.mark.django_db(databases=["default", "owner"], transaction=True)
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from renderowl.celery import ORGANIZATION_HEADER, QUEUES, app
 from renderowl.models import IdempotencyRecord
 from renderowl.redis import get_redis
-from renderowl.tasks import idempotency_records_prune
+from renderowl.tasks import prune_idempotency_records_task
 from renderowl.tenancy import tenant_context
 
 
@@ -82,6 +82,6 @@ def test_prune_deletes_only_expired_idempotency_records_of_every_organization():
         tenant.client.post("/v1/projects", {"name": "New"}, format="json", HTTP_IDEMPOTENCY_KEY="new")
     IdempotencyRecord.objects.using("owner").filter(key="old").update(created_at=timezone.now() - timedelta(days=2))
 
-    assert idempotency_records_prune.apply().get() == 2
+    assert prune_idempotency_records_task.apply().get() == 2
 
     assert sorted(IdempotencyRecord.objects.using("owner").values_list("key", flat=True)) == ["new", "new"]

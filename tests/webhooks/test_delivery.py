@@ -10,13 +10,14 @@ import pytest
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from projects.models import Project
+from events.models import Event
+from events.services import event_dispatch, event_emit
 from renderowl.tenancy import tenant_context
 from tests.conftest import Tenant
 from tests.webhooks.receiver import Receiver, Reply
 from webhooks.delivery import backoff_delay, deliveries_lease_due, delivery_attempt, retry_after_delay
-from webhooks.models import Attempt, Delivery, Event, WebhookEndpoint
-from webhooks.outbox import event_emit, event_fan_out
+from webhooks.fanout import deliveries_create
+from webhooks.models import Attempt, Delivery, WebhookEndpoint
 from webhooks.signing import standard_webhooks_secret
 
 pytestmark = pytest.mark.django_db(databases=["default", "owner"], transaction=True)
@@ -34,12 +35,14 @@ def register(tenant, url, **body):
 
 
 def emit(tenant, project_id, type="render.completed", now=None, **kwargs):
-    """Emit and fan out an event as a state change and the fan-out task would."""
+    """Emit an event as a state change would, and create its deliveries as fan-out would (left for run_due)."""
     with tenant_context(tenant.id):
-        project = Project.objects.get(pk=project_id)
-        event = event_emit(project=project, type=type, data={"id": "rnd_test", "status": "completed"}, **kwargs)
+        event = event_emit(
+            type=type, organization_id=tenant.id, project_id=project_id, data={"id": "rnd_test", "status": "completed"},
+            publish=False, **kwargs,
+        )
     with tenant_context(tenant.id):
-        event_fan_out(event_id=event.id, now=now or timezone.now())
+        deliveries_create(event=event, now=now or timezone.now())
     return event
 
 
@@ -67,7 +70,7 @@ def test_an_event_rolled_back_with_its_change_is_never_recorded(acme):
     project = acme.create_project(name="P")
     with pytest.raises(RuntimeError):
         with tenant_context(acme.id):
-            event_emit(project=Project.objects.get(pk=project["id"]), type="render.queued", data={})
+            event_emit(type="render.queued", organization_id=acme.id, project_id=project["id"], data={})
             raise RuntimeError("the state change failed")
     with tenant_context(acme.id):
         assert not Event.objects.exists()
@@ -75,7 +78,7 @@ def test_an_event_rolled_back_with_its_change_is_never_recorded(acme):
 
 def test_unknown_event_types_are_refused():
     with pytest.raises(ValueError, match="Unknown event type"):
-        event_emit(project=None, type="render.exploded", data={})
+        event_emit(type="render.exploded", organization_id=None, project_id=None, data={})
 
 
 def test_a_500_then_200_is_retried_with_the_same_id_and_fresh_signatures(acme):
@@ -220,13 +223,16 @@ def test_filters_by_type_wildcard_and_project(acme):
     assert counts == [3, 2, 1, 0]
 
 
-def test_fan_out_twice_creates_no_duplicate_deliveries(acme):
+def test_dispatching_twice_creates_no_duplicate_deliveries(acme):
     project = acme.create_project(name="P")
     with Receiver() as receiver:
         register(acme, receiver.url)
-        event = emit(acme, project["id"])
         with tenant_context(acme.id):
-            assert event_fan_out(event_id=event.id) == []
+            event = event_emit(type="render.queued", organization_id=acme.id, project_id=project["id"], data={})
+        with tenant_context(acme.id):
+            assert event_dispatch(event_id=event.id) is not None
+        with tenant_context(acme.id):
+            assert event_dispatch(event_id=event.id) is None
             assert Delivery.objects.filter(event=event).count() == 1
 
 

@@ -15,16 +15,20 @@ from django.db import connections
 from django.utils import timezone
 from standardwebhooks import Webhook
 
-from projects.models import Project
+from events.models import Event
+from events.services import event_emit, events_sweep_unpublished
 from renderowl.celery import app
 from renderowl.tenancy import tenant_context
 from tests.conftest import Tenant
 from tests.webhooks.receiver import Receiver, Reply
 from webhooks.delivery import UNFINISHED, deliveries_lease_due
-from webhooks.models import Attempt, Delivery, Event
-from webhooks.outbox import event_emit, events_sweep_unpublished
+from webhooks.models import Attempt, Delivery
 from webhooks.signing import standard_webhooks_secret
 from webhooks.tasks import queue_attempts
+
+
+def emit(tenant, project_id, type, data):
+    return event_emit(type=type, organization_id=tenant.id, project_id=project_id, data=data)
 
 pytestmark = pytest.mark.django_db(databases=["default", "owner"], transaction=True)
 
@@ -53,7 +57,7 @@ def test_an_event_committed_with_its_change_is_delivered_by_the_worker(loopback)
     with Receiver() as receiver, start_worker(app, pool="solo", perform_ping_check=False, queues=["events", "webhooks"]):
         register(tenant, receiver.url)
         with tenant_context(tenant.id):
-            event = event_emit(project=Project.objects.get(pk=project["id"]), type="render.completed", data={"id": "rnd_1"})
+            event = emit(tenant, project["id"], "render.completed", {"id": "rnd_1"})
         (request,) = receiver.wait_for(1)
         wait_until(lambda: delivery_status(tenant, event.id) == [("succeeded", 1)])
     verified = Webhook(standard_webhooks_secret(project["webhookSecret"])).verify(
@@ -68,15 +72,17 @@ def test_an_event_whose_publish_was_lost_is_swept_up_and_delivered(loopback):
     with Receiver() as receiver:
         register(tenant, receiver.url)
         with tenant_context(tenant.id):
-            event = event_emit(project=Project.objects.get(pk=project["id"]), type="asset.ready", data={})
+            event = emit(tenant, project["id"], "asset.ready", {})
         # Redis restarts without persistence before any worker takes the message: it is gone.
         with app.connection_for_write() as connection:
             assert connection.default_channel.queue_purge("events") >= 1
         with tenant_context(tenant.id):
             assert Event.objects.get(pk=event.id).published_at is None
         with start_worker(app, pool="solo", perform_ping_check=False, queues=["events", "webhooks"]):
-            assert events_sweep_unpublished(now=timezone.now()) == 0  # within the grace period
-            assert events_sweep_unpublished(now=timezone.now() + timedelta(minutes=1)) == 1
+            # The broker took it, so it is probably still queued: the sweep leaves it alone for a while.
+            republish_after = timedelta(seconds=settings.EVENTS_REPUBLISH_AFTER_SECONDS)
+            assert events_sweep_unpublished(now=timezone.now() + republish_after / 2) == 0
+            assert events_sweep_unpublished(now=timezone.now() + republish_after + timedelta(seconds=1)) == 1
             receiver.wait_for(1)
             wait_until(lambda: delivery_status(tenant, event.id) == [("succeeded", 1)])
 
@@ -112,7 +118,7 @@ def test_a_worker_killed_mid_attempt_loses_no_delivery(loopback):
         worker = start_worker_process()
         try:
             with tenant_context(tenant.id):
-                event = event_emit(project=Project.objects.get(pk=project["id"]), type="render.failed", data={})
+                event = emit(tenant, project["id"], "render.failed", {})
             receiver.wait_for(1, timeout=60)  # the worker is now inside the attempt
             worker.send_signal(signal.SIGKILL)
             worker.wait(timeout=10)
@@ -136,23 +142,24 @@ def test_a_worker_killed_mid_attempt_loses_no_delivery(loopback):
     assert errors == [UNFINISHED, ""]
 
 
-def test_the_sweep_backs_off_and_gives_up_on_an_event_it_cannot_publish():
-    from webhooks.outbox import SWEEP_MAX_PUBLISH_ATTEMPTS
-
+def test_the_sweep_backs_off_and_gives_up_on_an_event_it_cannot_publish(caplog):
     tenant = Tenant("Stuck")
     project = tenant.create_project(name="P")
     with tenant_context(tenant.id):
-        event = event_emit(project=Project.objects.get(pk=project["id"]), type="asset.ready", data={})
+        event = emit(tenant, project["id"], "asset.ready", {})
     with app.connection_for_write() as connection:
         connection.default_channel.queue_purge("events")  # no worker will ever fan it out
-    start = timezone.now() + timedelta(minutes=1)  # past the grace period
+    start = timezone.now() + timedelta(seconds=settings.EVENTS_REPUBLISH_AFTER_SECONDS + 1)
     published = []
-    for minute in range(0, 24 * 60, 7):
+    for minute in range(0, 3 * 24 * 60, 7):
         published.append(events_sweep_unpublished(now=start + timedelta(minutes=minute)))
-    assert sum(published) == SWEEP_MAX_PUBLISH_ATTEMPTS
+    assert sum(published) == settings.EVENTS_MAX_REPUBLISH_ATTEMPTS
     minutes = [index * 7 for index, count in enumerate(published) if count]
     gaps = [later - earlier for earlier, later in zip(minutes, minutes[1:])]
     assert gaps[-1] > gaps[0] and minutes[-1] >= 4 * 60  # exponential backoff: the tenth try comes hours later
-    assert Event.objects.using("owner").get(pk=event.id).publish_attempts == SWEEP_MAX_PUBLISH_ATTEMPTS
+    event = Event.objects.using("owner").get(pk=event.id)
+    assert (event.publish_attempts, event.next_publish_at) == (settings.EVENTS_MAX_REPUBLISH_ATTEMPTS, None)
+    (gave_up,) = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert gave_up.event_id == event.id and "gave up" in gave_up.getMessage()
     with app.connection_for_write() as connection:
         connection.default_channel.queue_purge("events")

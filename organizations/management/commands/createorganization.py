@@ -1,10 +1,9 @@
-from django.core.management.base import BaseCommand, CommandError
-
-from organizations.services import OrganizationError, organization_create
+from organizations.services import organization_create
+from renderowl.commands import DomainCommand
 from renderowl.tenancy import dangerously_bypass_tenancy
 
 
-class Command(BaseCommand):
+class Command(DomainCommand):
     help = "Create an organization. Prints its id on the last line."
 
     def add_arguments(self, parser):
@@ -13,9 +12,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, name, slug, **options):
         with dangerously_bypass_tenancy(reason="createorganization command"):
-            try:
-                organization = organization_create(name=name, slug=slug)
-            except OrganizationError as exc:
-                raise CommandError(str(exc)) from exc
+            organization = organization_create(name=name, slug=slug)
         self.stdout.write(f"Created organization {organization.name!r} with slug {organization.slug!r}.")
         self.stdout.write(str(organization.id))

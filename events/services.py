@@ -1,0 +1,152 @@
+"""The event outbox: an event is written with the change it records and dispatched after commit.
+
+A crash or a broker outage between commit and dispatch loses nothing: `events_sweep_unpublished`
+(beat) republishes any event that no subscriber has taken, and dispatch is idempotent.
+"""
+
+import logging
+from collections import defaultdict
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from events.models import Event
+from events.payloads import event_body
+from events.registry import event_subscribers, event_type_get
+from renderowl.celery import enqueue
+from renderowl.tenancy import OWNER_DB_ALIAS, dangerously_bypass_tenancy, tenant_context
+
+logger = logging.getLogger(__name__)
+
+# An event whose publish failed at the broker is retried this soon; one that the broker took is
+# left alone for EVENTS_REPUBLISH_AFTER_SECONDS, because it is probably still queued.
+BROKER_FAILURE_RETRY = timedelta(seconds=30)
+REPUBLISH_WAIT_CAP = timedelta(hours=6)
+PUBLISH_TASK = "events.publish_event_task"
+
+
+def event_emit(*, type, organization_id, project_id, instance=None, data=None, target_urls=(), publish=True):
+    """Record an event in the caller's transaction; it is dispatched once that transaction commits.
+
+    `data.object` is `instance` rendered by the event type's API serializer (or `data`, an already
+    rendered representation, for a caller that has one). `target_urls` are
+    ad-hoc receivers (a render's webhookUrl) besides the matching endpoints. `publish=False` is for
+    a caller that delivers the event itself in the same transaction (a webhook test send).
+    """
+    event_type = event_type_get(type)
+    if (instance is None) == (data is None):
+        raise ValueError("Pass the event's object as either `instance` or `data`.")
+    now = timezone.now()
+    event = Event(
+        organization_id=organization_id,
+        project_id=project_id,
+        type=type,
+        target_urls=list(dict.fromkeys(target_urls)),
+        created_at=now,
+    )
+    if publish:
+        event.next_publish_at = now + timedelta(seconds=settings.EVENTS_REPUBLISH_AFTER_SECONDS)
+    else:
+        event.published_at = now
+    event.body = event_body(event=event, event_type=event_type, instance=instance, data=data)
+    event.save(force_insert=True)
+    if publish:
+        transaction.on_commit(
+            partial(event_publish, event_id=event.id, organization_id=str(organization_id)), robust=True
+        )
+    return event
+
+
+def event_publish(*, event_id, organization_id, now=None):
+    """Queue the dispatch of a committed event; if the broker refuses it, the sweep retries soon."""
+    if not enqueue(PUBLISH_TASK, event_id, organization_id=organization_id):
+        retry_at = (now or timezone.now()) + BROKER_FAILURE_RETRY
+        with tenant_context(organization_id):
+            Event.objects.filter(pk=event_id, published_at__isnull=True).update(next_publish_at=retry_at)
+
+
+def event_dispatch(*, event_id, now=None):
+    """Hand the event to every subscriber, once; a second run does nothing. Runs in the event's tenant context.
+
+    Returns the event, or None when it was dispatched already (or is gone).
+    """
+    now = now or timezone.now()
+    event = Event.objects.select_for_update().filter(pk=event_id, published_at__isnull=True).first()
+    if event is None:
+        return None
+    for handler in event_subscribers():
+        handler(event=event, now=now)
+    event.published_at, event.next_publish_at = now, None
+    event.save(update_fields=["published_at", "next_publish_at"])
+    return event
+
+
+def republish_wait(attempts):
+    """How long the sweep leaves an event alone after its `attempts`-th republish."""
+    wait = timedelta(seconds=settings.EVENTS_REPUBLISH_AFTER_SECONDS) * (2 ** min(attempts, 16))
+    return min(wait, REPUBLISH_WAIT_CAP)
+
+
+def events_sweep_unpublished(*, now=None, limit=1000):
+    """Republish committed events that no subscriber took (a crash or a broker outage). Operator path.
+
+    Only events whose `next_publish_at` has passed are taken, so an event still plausibly queued
+    is not published twice; each republish waits longer, and after EVENTS_MAX_REPUBLISH_ATTEMPTS
+    the sweep gives the event up with an ERROR naming it. Returns how many it republished.
+    """
+    now = now or timezone.now()
+    by_attempts = defaultdict(list)
+    with dangerously_bypass_tenancy(reason="sweep unpublished events", routine=True):
+        with transaction.atomic(using=OWNER_DB_ALIAS):
+            due = list(
+                Event.objects.select_for_update(skip_locked=True)
+                .filter(published_at__isnull=True, next_publish_at__lte=now)
+                .order_by("next_publish_at")
+                .values_list("id", "organization_id", "publish_attempts")[:limit]
+            )
+            for event_id, organization_id, attempts in due:
+                by_attempts[attempts].append((event_id, organization_id))
+            given_up = [
+                event_id
+                for attempts, events in by_attempts.items()
+                if attempts >= settings.EVENTS_MAX_REPUBLISH_ATTEMPTS
+                for event_id, _ in events
+            ]
+            Event.objects.filter(pk__in=given_up).update(next_publish_at=None)
+            republish = []
+            for attempts, events in by_attempts.items():
+                if attempts < settings.EVENTS_MAX_REPUBLISH_ATTEMPTS:
+                    Event.objects.filter(pk__in=[event_id for event_id, _ in events]).update(
+                        publish_attempts=F("publish_attempts") + 1, next_publish_at=now + republish_wait(attempts + 1)
+                    )
+                    republish += events
+    for event_id in given_up:
+        logger.error(
+            "event never dispatched; the sweep gave up on it",
+            extra={"event_id": event_id, "attempts": settings.EVENTS_MAX_REPUBLISH_ATTEMPTS},
+        )
+    for event_id, organization_id in republish:
+        event_publish(event_id=event_id, organization_id=str(organization_id), now=now)
+    return len(republish)
+
+
+def events_prune(*, days, now=None, batch=1000):
+    """Delete events older than `days`, and what subscribers keep of them (deliveries, attempts), in batches.
+
+    Operator path. Returns {model label: rows deleted}, e.g. {"events.Event": 3, "webhooks.Delivery": 5}.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    deleted = defaultdict(int)
+    with dangerously_bypass_tenancy(reason=f"prune events older than {days} days", routine=True):
+        while True:
+            with transaction.atomic(using=OWNER_DB_ALIAS):
+                ids = list(Event.objects.filter(created_at__lt=cutoff).values_list("id", flat=True)[:batch])
+                if not ids:
+                    return dict(deleted)
+                _, by_model = Event.objects.filter(pk__in=ids).delete()
+            for label, count in by_model.items():
+                deleted[label] += count
