@@ -24,14 +24,15 @@ from djangorestframework_camel_case.util import camelize
 from bench.receivers import receivers
 from bench.seed import bench_organization_delete
 from bench.worker import TreeMemory, celery_worker, tree_cpu_seconds
+from events.models import Event
+from events.services import event_emit
 from organizations.services import organization_create
 from projects.models import Project
 from projects.services import project_create
 from renderowl.api.renderers import PRESERVED_FIELDS
 from renderowl.celery import app
 from renderowl.tenancy import OWNER_DB_ALIAS, dangerously_bypass_tenancy, tenant_context
-from webhooks.models import Attempt, Delivery, Event
-from webhooks.outbox import event_emit
+from webhooks.models import Attempt, Delivery
 from webhooks.services import endpoint_create
 from webhooks.verification import verify_webhook
 
@@ -225,7 +226,9 @@ def emit_events(bench, count):
     event_ids = []
     for number in range(count):
         with tenant_context(bench.organization_id):
-            event_ids.append(event_emit(project=project, type=EVENT_TYPE, data=render_data(number)).id)
+            event_ids.append(event_emit(
+                type=EVENT_TYPE, organization_id=project.organization_id, project_id=project.id, data=render_data(number)
+            ).id)
     return event_ids
 
 
