@@ -13,7 +13,7 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 	touch $@
 
 ## Start PostgreSQL and Redis under .run/ (unless DATABASE_URL/REDIS_URL are set), migrate,
-## print a demo API key, and run the API, a Celery worker and beat. Ctrl-C stops everything.
+## print a demo API key, and run the Procfile: the API, the Celery worker pools and beat. Ctrl-C stops everything.
 run: $(INSTALLED)
 	$(BIN)/python scripts/devstack.py run
 

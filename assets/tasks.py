@@ -10,7 +10,7 @@ from renderowl.tenancy import current_organization_id
 @shared_task(
     name="assets.process_asset_task",
     tenant_transaction=False,
-    soft_time_limit=settings.ASSET_PROCESSING_TIMEOUT_SECONDS - 30,
+    soft_time_limit=settings.ASSET_PROCESSING_SOFT_TIME_LIMIT_SECONDS,
     time_limit=settings.ASSET_PROCESSING_TIMEOUT_SECONDS,
 )
 def process_asset_task(asset_id):

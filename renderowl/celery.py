@@ -15,7 +15,9 @@ from kombu import Queue
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "renderowl.settings")
 
 RENDER_QUEUES = ("renders.high", "renders.normal", "renders.low")
-QUEUES = (*RENDER_QUEUES, "assets", "events", "webhooks", "automations", "default")
+# Each kind of work has its own queue and worker pool (Procfile); `schedules` carries only the periodic
+# schedulers that beat sends, so a burst of renders, assets or events never delays them.
+QUEUES = (*RENDER_QUEUES, "assets", "events", "webhooks", "automations", "schedules", "default")
 ORGANIZATION_HEADER = "organization_id"
 
 logger = logging.getLogger(__name__)

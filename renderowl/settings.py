@@ -169,6 +169,9 @@ EVENTS_MAX_REPUBLISH_ATTEMPTS = get_from_env("EVENTS_MAX_REPUBLISH_ATTEMPTS", 10
 WEBHOOKS_ALLOW_LOOPBACK = get_from_env("WEBHOOKS_ALLOW_LOOPBACK", DJANGO_ENV == "development", cast=as_bool)
 WEBHOOKS_REQUIRE_HTTPS = get_from_env("WEBHOOKS_REQUIRE_HTTPS", PRODUCTION, cast=as_bool)
 WEBHOOK_TIMEOUT_SECONDS = get_from_env("WEBHOOK_TIMEOUT_SECONDS", 10, cast=float)
+# A hard ceiling on one attempt task, whatever a slow receiver does (a trickled response defeats
+# socket timeouts); the task's soft limit is 5 seconds less.
+WEBHOOK_ATTEMPT_TIME_LIMIT_SECONDS = WEBHOOK_TIMEOUT_SECONDS + 20
 # How long a worker owns a delivery attempt before the dispatcher may hand it to another.
 WEBHOOK_LEASE_SECONDS = get_from_env("WEBHOOK_LEASE_SECONDS", 60, cast=int)
 WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES = get_from_env("WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES", 5, cast=int)
@@ -220,6 +223,8 @@ if not 1 <= ASSET_DOWNLOAD_EXPIRES_SECONDS <= 7 * 24 * 60 * 60:
     raise RuntimeError("ASSET_DOWNLOAD_EXPIRES_SECONDS must be from 1 second to 7 days (S3's presigning limit).")
 # One processing run may take this long; a run older than that is presumed dead and retried.
 ASSET_PROCESSING_TIMEOUT_SECONDS = get_from_env("ASSET_PROCESSING_TIMEOUT_SECONDS", 15 * 60, cast=int)
+# The task's soft limit: 30 seconds to record the failure before the hard limit kills the run.
+ASSET_PROCESSING_SOFT_TIME_LIMIT_SECONDS = ASSET_PROCESSING_TIMEOUT_SECONDS - 30
 ASSET_MAX_PROCESSING_ATTEMPTS = get_from_env("ASSET_MAX_PROCESSING_ATTEMPTS", 3, cast=int)
 
 CELERY_BROKER_URL = get_from_env("CELERY_BROKER_URL", REDIS_URL)
@@ -232,22 +237,34 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+# Redis redelivers a message not acknowledged within this time, even to a second worker while the
+# first still runs it: every task's hard time limit must stay under it (checked below).
+CELERY_VISIBILITY_TIMEOUT_SECONDS = get_from_env("CELERY_VISIBILITY_TIMEOUT_SECONDS", 60 * 60, cast=int)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS,
+    # A worker drains its queues strictly in the order of its -Q list (renders.high before
+    # renders.normal before renders.low), instead of kombu's default round robin.
+    "queue_order_strategy": "priority",
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
 # Workers and beat log through LOGGING (JSON) like the API.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-# Deliveries have the `webhooks` queue to themselves; fan-out and the schedulers use `events`,
-# so a burst of events never queues first attempts behind thousands of fan-outs.
+# One queue per kind of work, each drained by its own pool (Procfile, docs/OPERATIONS.md "Processes").
+# Deliveries have `webhooks` to themselves, so first attempts never wait behind a burst of events;
+# the periodic schedulers have `schedules`, so no burst of anything delays the dispatcher or a sweep.
+# Render tasks choose their queue (renders.high|normal|low) when they are sent.
 CELERY_TASK_ROUTES = {
     "events.publish_event_task": {"queue": "events"},
-    "events.sweep_unpublished_events_task": {"queue": "events"},
-    "events.prune_events_task": {"queue": "events"},
     "webhooks.deliver_task": {"queue": "webhooks"},
-    "webhooks.dispatch_due_deliveries_task": {"queue": "events"},
     "assets.process_asset_task": {"queue": "assets"},
-    "assets.sweep_stale_processing_task": {"queue": "assets"},
+    "events.sweep_unpublished_events_task": {"queue": "schedules"},
+    "events.prune_events_task": {"queue": "schedules"},
+    "webhooks.dispatch_due_deliveries_task": {"queue": "schedules"},
+    "assets.sweep_stale_processing_task": {"queue": "schedules"},
+    "renderowl.prune_idempotency_records_task": {"queue": "schedules"},
 }
+# Keys are the rows django-celery-beat keeps: renaming one leaves the old row behind, still firing.
 CELERY_BEAT_SCHEDULE = {
     "prune-idempotency-records": {"task": "renderowl.prune_idempotency_records_task", "schedule": 60 * 60},
     "dispatch-due-webhook-deliveries": {
@@ -258,6 +275,46 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-stale-asset-processing": {"task": "assets.sweep_stale_processing_task", "schedule": 60},
     "prune-webhook-history": {"task": "events.prune_events_task", "schedule": 24 * 60 * 60},
 }
+
+
+def _require(condition, problem):
+    """Stop the process at start with `problem` (which names the values and the fix) unless `condition`."""
+    if not condition:
+        raise RuntimeError(problem)
+
+
+# Timeouts that depend on each other, checked once here rather than discovered in production.
+_require(
+    WEBHOOK_TIMEOUT_SECONDS > 0,
+    f"WEBHOOK_TIMEOUT_SECONDS must be positive, not {WEBHOOK_TIMEOUT_SECONDS}.",
+)
+_require(
+    WEBHOOK_LEASE_SECONDS > WEBHOOK_ATTEMPT_TIME_LIMIT_SECONDS,
+    f"WEBHOOK_LEASE_SECONDS ({WEBHOOK_LEASE_SECONDS}) must be greater than WEBHOOK_ATTEMPT_TIME_LIMIT_SECONDS "
+    f"({WEBHOOK_ATTEMPT_TIME_LIMIT_SECONDS:g}, that is WEBHOOK_TIMEOUT_SECONDS + 20), or the dispatcher hands a "
+    "delivery to a second worker while the first is still attempting it: raise WEBHOOK_LEASE_SECONDS or lower "
+    "WEBHOOK_TIMEOUT_SECONDS.",
+)
+_require(
+    WEBHOOK_ATTEMPT_TIME_LIMIT_SECONDS < CELERY_VISIBILITY_TIMEOUT_SECONDS,
+    f"WEBHOOK_ATTEMPT_TIME_LIMIT_SECONDS ({WEBHOOK_ATTEMPT_TIME_LIMIT_SECONDS:g}, that is WEBHOOK_TIMEOUT_SECONDS + 20) "
+    f"must be less than CELERY_VISIBILITY_TIMEOUT_SECONDS ({CELERY_VISIBILITY_TIMEOUT_SECONDS}), or Redis "
+    "redelivers an attempt still running: lower WEBHOOK_TIMEOUT_SECONDS or raise CELERY_VISIBILITY_TIMEOUT_SECONDS.",
+)
+_require(
+    ASSET_PROCESSING_SOFT_TIME_LIMIT_SECONDS > 0,
+    f"ASSET_PROCESSING_SOFT_TIME_LIMIT_SECONDS ({ASSET_PROCESSING_SOFT_TIME_LIMIT_SECONDS}, that is "
+    f"ASSET_PROCESSING_TIMEOUT_SECONDS ({ASSET_PROCESSING_TIMEOUT_SECONDS}) - 30) must be positive: set "
+    "ASSET_PROCESSING_TIMEOUT_SECONDS above 30.",
+)
+_require(
+    ASSET_PROCESSING_TIMEOUT_SECONDS < CELERY_VISIBILITY_TIMEOUT_SECONDS,
+    f"ASSET_PROCESSING_TIMEOUT_SECONDS ({ASSET_PROCESSING_TIMEOUT_SECONDS}) must be less than "
+    f"CELERY_VISIBILITY_TIMEOUT_SECONDS ({CELERY_VISIBILITY_TIMEOUT_SECONDS}), or Redis hands a processing run "
+    "still going to a second worker: lower ASSET_PROCESSING_TIMEOUT_SECONDS or raise CELERY_VISIBILITY_TIMEOUT_SECONDS.",
+)
+# RENDER_DEADLINE_SECONDS goes here when renders land: a render task's hard time limit must be under
+# CELERY_VISIBILITY_TIMEOUT_SECONDS too, and its soft limit positive.
 
 LOG_LEVEL = get_from_env("LOG_LEVEL", "INFO")
 LOGGING = {

@@ -1,6 +1,6 @@
 """Zero-configuration development: private PostgreSQL and Redis under .run/, then the whole platform.
 
-    python scripts/devstack.py run          # make run: servers, migrations, demo key, API + worker + beat
+    python scripts/devstack.py run          # make run: servers, migrations, demo key, the Procfile
     python scripts/devstack.py test [ARGS]  # make test: the suite against DATABASE_URL/REDIS_URL or .run/
     python scripts/devstack.py exec CMD…    # make bench/fuzz: one command with the same servers
     python scripts/devstack.py up | down    # start or stop the embedded servers alone

@@ -8,8 +8,6 @@ from renderowl.tenancy import current_organization_id
 from webhooks.delivery import deliveries_lease_due, delivery_attempt
 
 DELIVER_TASK = "webhooks.deliver_task"
-# A hard ceiling on one attempt, whatever a slow receiver does (a trickled response defeats socket timeouts).
-ATTEMPT_TIME_LIMIT = settings.WEBHOOK_TIMEOUT_SECONDS + 20
 
 
 def queue_attempts(leased, *, organization_id=None):
@@ -24,8 +22,9 @@ def queue_attempts(leased, *, organization_id=None):
 @shared_task(
     name=DELIVER_TASK,
     tenant_transaction=False,
-    soft_time_limit=ATTEMPT_TIME_LIMIT - 5,
-    time_limit=ATTEMPT_TIME_LIMIT,
+    # A hard ceiling on one attempt, whatever a slow receiver does (a trickled response defeats socket timeouts).
+    soft_time_limit=settings.WEBHOOK_ATTEMPT_TIME_LIMIT_SECONDS - 5,
+    time_limit=settings.WEBHOOK_ATTEMPT_TIME_LIMIT_SECONDS,
 )
 def deliver_task(delivery_id, lease_token):
     """One attempt of one delivery, if its lease is still `lease_token`; no transaction spans the send."""

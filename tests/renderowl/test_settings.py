@@ -19,10 +19,19 @@ PRODUCTION_ENV = {
 }
 
 
-def load_settings(env):
-    clean = {k: v for k, v in os.environ.items() if k not in {*PRODUCTION_ENV, "DATABASE_APP_URL"}}
+TIMEOUTS = {
+    "WEBHOOK_TIMEOUT_SECONDS",
+    "WEBHOOK_LEASE_SECONDS",
+    "ASSET_PROCESSING_TIMEOUT_SECONDS",
+    "CELERY_VISIBILITY_TIMEOUT_SECONDS",
+}
+
+
+def load_settings(env, show="s.DEBUG, s.DATABASES['default']['USER']"):
+    """Load the settings in a fresh process with `env` (over a clean environment); prints `show`."""
+    clean = {k: v for k, v in os.environ.items() if k not in {*PRODUCTION_ENV, *TIMEOUTS, "DATABASE_APP_URL"}}
     return subprocess.run(
-        [sys.executable, "-c", "import renderowl.settings as s; print(s.DEBUG, s.DATABASES['default']['USER'])"],
+        [sys.executable, "-c", f"import renderowl.settings as s; print({show})"],
         env={**clean, **env},
         cwd=settings.BASE_DIR,
         capture_output=True,
@@ -69,3 +78,59 @@ def test_database_urls_over_tcp_and_unix_socket_and_as_another_role():
     assert (socket["HOST"], socket["USER"], socket["PASSWORD"]) == ("/work/.run/postgres", "postgres", "")
     with pytest.raises(ImproperlyConfiguredEnv, match="postgresql://"):
         database_settings("mysql://x@y/z")
+
+
+def test_timeouts_that_depend_on_each_other_are_derived_from_one_value_each():
+    result = load_settings(
+        {},
+        show="s.WEBHOOK_ATTEMPT_TIME_LIMIT_SECONDS, s.ASSET_PROCESSING_SOFT_TIME_LIMIT_SECONDS, "
+        "s.CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout'], s.CELERY_BROKER_TRANSPORT_OPTIONS['queue_order_strategy']",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["30", "870", "3600", "priority"]
+
+    result = load_settings(
+        {"WEBHOOK_TIMEOUT_SECONDS": "50", "WEBHOOK_LEASE_SECONDS": "71", "ASSET_PROCESSING_TIMEOUT_SECONDS": "7000",
+         "CELERY_VISIBILITY_TIMEOUT_SECONDS": "7200"},
+        show="s.WEBHOOK_ATTEMPT_TIME_LIMIT_SECONDS, s.ASSET_PROCESSING_SOFT_TIME_LIMIT_SECONDS, "
+        "s.CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout']",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["70.0", "6970", "7200"]
+
+
+@pytest.mark.parametrize(
+    ("env", "names"),
+    [
+        # A lease that ends before the attempt may: a second worker would attempt the same delivery.
+        ({"WEBHOOK_LEASE_SECONDS": "30"}, ["WEBHOOK_LEASE_SECONDS (30)", "WEBHOOK_ATTEMPT_TIME_LIMIT_SECONDS (30"]),
+        ({"WEBHOOK_TIMEOUT_SECONDS": "45"}, ["WEBHOOK_LEASE_SECONDS (60)", "WEBHOOK_ATTEMPT_TIME_LIMIT_SECONDS (65"]),
+        # An attempt that Redis would redeliver while it still runs.
+        (
+            {"WEBHOOK_TIMEOUT_SECONDS": "100", "WEBHOOK_LEASE_SECONDS": "200", "CELERY_VISIBILITY_TIMEOUT_SECONDS": "120"},
+            ["WEBHOOK_ATTEMPT_TIME_LIMIT_SECONDS (120", "CELERY_VISIBILITY_TIMEOUT_SECONDS (120)"],
+        ),
+        # A processing run that Redis would hand to a second worker while it still runs.
+        (
+            {"ASSET_PROCESSING_TIMEOUT_SECONDS": "3600"},
+            ["ASSET_PROCESSING_TIMEOUT_SECONDS (3600)", "CELERY_VISIBILITY_TIMEOUT_SECONDS (3600)"],
+        ),
+        (
+            {"CELERY_VISIBILITY_TIMEOUT_SECONDS": "600"},
+            ["ASSET_PROCESSING_TIMEOUT_SECONDS (900)", "CELERY_VISIBILITY_TIMEOUT_SECONDS (600)"],
+        ),
+        # Soft time limits are never negative, nor zero (Celery reads 0 as "no limit").
+        (
+            {"ASSET_PROCESSING_TIMEOUT_SECONDS": "30"},
+            ["ASSET_PROCESSING_SOFT_TIME_LIMIT_SECONDS (0", "ASSET_PROCESSING_TIMEOUT_SECONDS (30)"],
+        ),
+        ({"WEBHOOK_TIMEOUT_SECONDS": "-30"}, ["WEBHOOK_TIMEOUT_SECONDS must be positive"]),
+    ],
+)
+def test_timeouts_that_contradict_each_other_stop_the_process_naming_both(env, names):
+    result = load_settings(env)
+    assert result.returncode != 0
+    problem = result.stderr.strip().splitlines()[-1]
+    assert problem.startswith("RuntimeError: ")
+    for name in names:
+        assert name in problem
