@@ -11,7 +11,7 @@ class Command(BaseCommand):
         "and, once migrated, re-grant the application role, printing each grant."
     )
 
-    def handle(self, *args, **options):
+    def handle(self, *args, verbosity, **options):
         try:
             done = database_provision()
         except Exception as exc:
@@ -24,5 +24,7 @@ class Command(BaseCommand):
         if "django_migrations" not in connections[OWNER_DB_ALIAS].introspection.table_names():
             self.stdout.write("no tables yet: run migrate, which grants the application role")
             return
-        for line in database_grant_app_role(using=OWNER_DB_ALIAS):
-            self.stdout.write(line)
+        granted = database_grant_app_role(using=OWNER_DB_ALIAS)
+        if verbosity >= 1:
+            for line in granted:
+                self.stdout.write(line)
