@@ -7,9 +7,14 @@ from organizations.services import api_key_create
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
+    """Organizations are never hard-deleted here: the cascade would drop rows and leave their stored files behind."""
+
     list_display = ["name", "slug", "id", "created_at"]
     search_fields = ["name", "slug", "id"]
     readonly_fields = ["id", "created_at"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(ApiKey)

@@ -6,13 +6,14 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
 from organizations.models import ApiKey, Organization
 from renderowl.errors import Invalid
 from renderowl.ids import random_token
+from renderowl.tenancy import tenant_context
 
 KEY_PATTERN = re.compile(r"^rwl_(live|test)_([A-Za-z0-9]{32,64})$")
 KEY_RANDOM_LENGTH = 40
@@ -64,37 +65,98 @@ def api_key_create(*, organization, name="", mode=ApiKey.Mode.LIVE, raw_key=None
     match = KEY_PATTERN.match(raw_key)
     if not match or match.group(1) != mode:
         raise OrganizationError(f"An API key must look like rwl_{mode}_ followed by 32-64 letters or digits.")
-    api_key = ApiKey.objects.create(
-        organization=organization,
-        name=name,
-        mode=mode,
-        prefix=raw_key[: len(f"rwl_{mode}_") + PREFIX_RANDOM_LENGTH],
-        key_hash=hash_key(raw_key),
-    )
+    # api_keys is under row-level security: the key is written in its organization's context.
+    with tenant_context(organization.id, using=ApiKey.objects.db):
+        api_key = ApiKey.objects.create(
+            organization=organization,
+            name=name,
+            mode=mode,
+            prefix=raw_key[: len(f"rwl_{mode}_") + PREFIX_RANDOM_LENGTH],
+            key_hash=hash_key(raw_key),
+        )
     return IssuedKey(api_key=api_key, raw_key=raw_key)
 
 
+def _lookup_sql(connection):
+    """One round trip: the key through api_key_lookup() (the only way the application role sees
+    another organization's key row), joined to its organization."""
+    quote = connection.ops.quote_name
+    columns = [f"k.{quote(field.column)}" for field in ApiKey._meta.concrete_fields]
+    columns += [f"o.{quote(field.column)}" for field in Organization._meta.concrete_fields]
+    return (
+        f"SELECT {', '.join(columns)} FROM api_key_lookup(%s) AS k "
+        f"JOIN {quote(Organization._meta.db_table)} AS o ON o.{quote(Organization._meta.pk.column)} = k.organization_id"
+    )
+
+
 def api_key_authenticate(*, raw_key):
-    """The active key matching `raw_key`, or None. Looks up by hash, then compares in constant time."""
+    """The active key matching `raw_key` (its organization loaded), or None.
+
+    Looks up by hash, then compares in constant time. Writes nothing: see `api_key_record_use`.
+    """
     if not KEY_PATTERN.match(raw_key):
         return None
     digest = hash_key(raw_key)
-    api_key = ApiKey.objects.select_related("organization").filter(key_hash=digest, revoked_at=None).first()
-    if api_key is None or not hmac.compare_digest(api_key.key_hash, digest):
+    using = ApiKey.objects.db
+    with connections[using].cursor() as cursor:
+        cursor.execute(_lookup_sql(connections[using]), [digest])
+        row = cursor.fetchone()
+    if row is None:
         return None
-    now = timezone.now()
-    if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
-        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
-        api_key.last_used_at = now
+    key_fields = [field.attname for field in ApiKey._meta.concrete_fields]
+    organization_fields = [field.attname for field in Organization._meta.concrete_fields]
+    api_key = ApiKey.from_db(using, key_fields, row[: len(key_fields)])
+    api_key.organization = Organization.from_db(using, organization_fields, row[len(key_fields) :])
+    if not hmac.compare_digest(api_key.key_hash, digest):
+        return None
     return api_key
 
 
-def api_key_revoke(*, prefix):
-    """Revoke the key with this prefix; revoking twice is harmless. Returns the key."""
+def api_key_record_use(*, api_key):
+    """Record that `api_key` was used, at most once per LAST_USED_RESOLUTION, without ever waiting.
+
+    Call it outside the request's transaction: it commits on its own, and skips a key row that
+    another transaction holds locked (a concurrent request recording the same use, a revocation),
+    so requests on one key never queue behind each other. Returns whether it wrote.
+    """
+    now = timezone.now()
+    if api_key.last_used_at is not None and now - api_key.last_used_at <= LAST_USED_RESOLUTION:
+        return False
+    table = connections[ApiKey.objects.db].ops.quote_name(ApiKey._meta.db_table)
+    with tenant_context(api_key.organization_id, using=ApiKey.objects.db):
+        with connections[ApiKey.objects.db].cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET last_used_at = %s WHERE id = ("
+                f"SELECT id FROM {table} WHERE id = %s AND (last_used_at IS NULL OR last_used_at < %s) "
+                "FOR UPDATE SKIP LOCKED)",
+                [now, api_key.pk, now - LAST_USED_RESOLUTION],
+            )
+            written = cursor.rowcount == 1
+    if written:
+        api_key.last_used_at = now
+    return written
+
+
+def api_key_revoke(*, key_or_prefix):
+    """Revoke the key given whole (what a leak exposes) or by its prefix; revoking twice is harmless.
+
+    Runs as an operator (inside the tenancy bypass). Returns the key.
+    """
+    key_or_prefix = key_or_prefix.strip().rstrip("…")
+    if KEY_PATTERN.match(key_or_prefix):
+        lookup = {"key_hash": hash_key(key_or_prefix)}
+    else:
+        lookup = {"prefix": key_or_prefix}
+    # Never echo more than a prefix's length: the argument may be a whole (mistyped) key.
+    prefix_length = len("rwl_live_") + PREFIX_RANDOM_LENGTH
+    shown = key_or_prefix if len(key_or_prefix) <= prefix_length else f"{key_or_prefix[:prefix_length]}…"
     try:
-        api_key = ApiKey.objects.get(prefix=prefix)
+        api_key = ApiKey.objects.get(**lookup)
     except ApiKey.DoesNotExist:
-        raise OrganizationError(f"No API key with prefix {prefix!r}: the prefix is the part before the …") from None
+        raise OrganizationError(
+            f"No API key {shown!r}: pass the whole key, or its prefix (rwl_live_ and the next 8 characters, "
+            "as createapikey and the admin show it)."
+        ) from None
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])

@@ -3,11 +3,12 @@
 import logging
 
 import psycopg
+from django.apps import apps
 from django.conf import settings
-from django.db import connections, migrations
+from django.db import connections, migrations, transaction
 from psycopg import sql
 
-from renderowl.tenancy import OWNER_DB_ALIAS, RLS_SETTING
+from renderowl.tenancy import OWNER_DB_ALIAS, RLS_SETTING, is_platform_app
 
 logger = logging.getLogger(__name__)
 
@@ -62,27 +63,105 @@ def database_provision(*, owner=None, app=None):
     return done
 
 
-GRANT_STATEMENTS = [
-    "GRANT USAGE ON SCHEMA public TO {role}",
-    "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
-    "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
-    # The migration history is readable (runserver and `showmigrations` check it) but never writable.
-    "REVOKE INSERT, UPDATE, DELETE ON TABLE django_migrations FROM {role}",
-]
+DATA_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE")
+# Platform tables the application role may use less than fully. The API and the workers only read
+# organizations: operators create them (createorganization, the admin) through the owner connection.
+PLATFORM_TABLE_PRIVILEGES = {"organizations": ("SELECT",)}
+# Tables of other apps the application role may reach. Everything else outside the platform (auth_*,
+# django_session, django_admin_log, django_content_type, beat's django_celery_beat_*) is an operator
+# table: the router sends its queries to the owner connection and the application role has no grant.
+THIRD_PARTY_TABLE_PRIVILEGES = {
+    # Readable so that runserver and `showmigrations` can check it; never writable.
+    "django_migrations": ("SELECT",),
+}
+# The narrow SECURITY DEFINER paths the application role may call (see their migrations).
+APP_ROLE_FUNCTIONS = ("api_key_lookup(text)",)
+
+
+def app_role_table_privileges():
+    """{table: privileges} for the application role, derived from the app registry.
+
+    Every concrete table of the platform's own apps (see `renderowl.tenancy.is_platform_app`), so a
+    new app is granted without editing a list; plus the explicitly named third-party tables.
+    """
+    grants = {}
+    for app_config in apps.get_app_configs():
+        if not is_platform_app(app_config.label):
+            continue
+        for model in app_config.get_models(include_auto_created=True):
+            if model._meta.managed and not model._meta.proxy:
+                table = model._meta.db_table
+                grants[table] = PLATFORM_TABLE_PRIVILEGES.get(table, DATA_PRIVILEGES)
+    grants.update(THIRD_PARTY_TABLE_PRIVILEGES)
+    return dict(sorted(grants.items()))
 
 
 def database_grant_app_role(*, using=OWNER_DB_ALIAS):
-    """Give the application role data access (never DDL or ownership) to every table in the schema."""
+    """Grant the application role exactly `app_role_table_privileges()` (never DDL or ownership), nothing else.
+
+    Revokes first, in the same transaction, so a table dropped from the plan (or granted by an older
+    release: auth_user, django_session, ...) loses access. Returns one line per grant, for output and logs.
+    """
     role = sql.Identifier(settings.DATABASES["default"]["USER"])
-    with connections[using].cursor() as cursor:
-        for statement in GRANT_STATEMENTS:
-            cursor.execute(sql.SQL(statement).format(role=role).as_string(cursor.connection))
+    connection = connections[using]
+    done = []
+    with transaction.atomic(using=using), connection.cursor() as cursor:
+
+        def run(statement, **parts):
+            cursor.execute(sql.SQL(statement).format(role=role, **parts).as_string(cursor.connection))
+
+        run("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {role}")
+        run("REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {role}")
+        run("REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public FROM {role}")
+        run("GRANT USAGE ON SCHEMA public TO {role}")
+        existing = set(connection.introspection.table_names(cursor))
+        plan = app_role_table_privileges()
+        for table, privileges in plan.items():
+            if table not in existing:
+                done.append(f"skipped {table}: not migrated yet")
+                continue
+            run(
+                "GRANT {privileges} ON TABLE {table} TO {role}",
+                privileges=sql.SQL(", ").join(sql.SQL(privilege) for privilege in privileges),
+                table=sql.Identifier(table),
+            )
+            done.append(f"granted {', '.join(privileges)} on {table}")
+            if "INSERT" not in privileges:
+                continue
+            cursor.execute(
+                "SELECT DISTINCT seq.relname FROM pg_depend dep "
+                "JOIN pg_class seq ON seq.oid = dep.objid AND seq.relkind = 'S' "
+                "WHERE dep.refobjid = %s::regclass AND dep.deptype IN ('a', 'i')",
+                [table],
+            )
+            for (sequence,) in cursor.fetchall():
+                run("GRANT USAGE, SELECT ON SEQUENCE {sequence} TO {role}", sequence=sql.Identifier(sequence))
+                done.append(f"granted USAGE, SELECT on sequence {sequence}")
+        for function in APP_ROLE_FUNCTIONS:
+            cursor.execute("SELECT to_regprocedure(%s)", [function])
+            if cursor.fetchone()[0] is None:
+                done.append(f"skipped function {function}: not migrated yet")
+                continue
+            run("GRANT EXECUTE ON FUNCTION {function} TO {role}", function=sql.SQL(function))
+            done.append(f"granted EXECUTE on function {function}")
+        denied = sorted(existing - set(plan))
+        if denied:
+            done.append(f"no access to {', '.join(denied)}")
+    logger.info(
+        "granted the application role",
+        extra={"role": settings.DATABASES["default"]["USER"], "grants": done},
+    )
+    return done
 
 
-def grant_app_role_after_migrate(sender, using, **kwargs):
+def grant_app_role_after_migrate(sender, using, verbosity=1, stdout=None, **kwargs):
     """post_migrate hook: re-grant after each migrate so new tables are reachable by the application role."""
     if sender.name == "renderowl" and using == OWNER_DB_ALIAS:
-        database_grant_app_role(using=using)
+        done = database_grant_app_role(using=using)
+        if stdout is not None and verbosity >= 1:
+            stdout.write(f"Granted the application role {settings.DATABASES['default']['USER']}:")
+            for line in done:
+                stdout.write(f"  {line}")
 
 
 def EnableRowLevelSecurity(table):

@@ -1,9 +1,13 @@
 """Liveness and readiness probes for load balancers and orchestrators."""
 
+import logging
+
 from django.db import connections, transaction
 from django.http import JsonResponse
 
 from renderowl.redis import get_redis
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.non_atomic_requests
@@ -34,13 +38,17 @@ CHECKS = {"database": _check_database, "redis": _check_redis, "operatorRole": _c
 
 @transaction.non_atomic_requests
 def readyz(request):
-    """PostgreSQL and Redis are reachable and the owner role can do its job; 503 naming what is not."""
+    """PostgreSQL and Redis are reachable and the owner role can do its job; 503 naming what is not.
+
+    The public answer is one word per failed dependency; what failed and why goes to the log only.
+    """
     down = {}
     for name, check in CHECKS.items():
         try:
             check()
-        except Exception as exc:  # noqa: BLE001 - any failure means not ready
-            down[name] = type(exc).__name__
+        except Exception:  # noqa: BLE001 - any failure means not ready
+            logger.warning("readiness check failed", extra={"dependency": name}, exc_info=True)
+            down[name] = "unavailable"
     if down:
         return JsonResponse({"status": "unavailable", "down": down}, status=503)
     return JsonResponse({"status": "ok", "down": {}})

@@ -42,18 +42,23 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "renderowl.api.middleware.RequestContextMiddleware",
-    "renderowl.tenancy.OperatorBypassMiddleware",
+    "renderowl.api.middleware.ApiKeyUsageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: only signed-in staff get the admin's tenancy bypass.
+    "renderowl.tenancy.OperatorBypassMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "renderowl.urls"
+# Serve the Django admin at /admin/. Turn it off on the public deployment and on for an internal one
+# (see docs/OPERATIONS.md, "The admin deployment"): off, /admin/ is a 404.
+ADMIN_ENABLED = get_from_env("ADMIN_ENABLED", not PRODUCTION, cast=as_bool)
 WSGI_APPLICATION = "renderowl.wsgi.application"
 ASGI_APPLICATION = "renderowl.asgi.application"
 

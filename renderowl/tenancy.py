@@ -9,7 +9,11 @@ survives into the next use of a pooled connection.
 import logging
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import cache
+from pathlib import Path
 
+from django.apps import apps
+from django.conf import settings
 from django.db import connections, transaction
 
 logger = logging.getLogger(__name__)
@@ -88,11 +92,28 @@ def tenancy_bypassed():
     return _bypass_reason.get() is not None
 
 
+@cache
+def is_platform_app(app_label):
+    """Whether the app is one of the platform's own (a top-level package of this code base, not a dependency).
+
+    Platform tables are the application role's to use, under row-level security where they carry an
+    organization; every other app's tables (auth, sessions, the admin log, content types, beat's
+    schedule) are operator tables, reached only through the owner connection.
+    """
+    app_path = Path(apps.get_app_config(app_label).path).resolve()
+    return app_path.parent == Path(settings.BASE_DIR).resolve()
+
+
 class TenancyRouter:
-    """Send queries to the owner connection only inside the bypass; migrations run only as the owner."""
+    """Platform tables through the application role (the owner inside the bypass); operator tables as the owner.
+
+    Migrations run only as the owner.
+    """
 
     def db_for_read(self, model, **hints):
-        return OWNER_DB_ALIAS if tenancy_bypassed() else None
+        if tenancy_bypassed() or not is_platform_app(model._meta.app_label):
+            return OWNER_DB_ALIAS
+        return None
 
     db_for_write = db_for_read
 
@@ -104,13 +125,20 @@ class TenancyRouter:
 
 
 class OperatorBypassMiddleware:
-    """The Django admin is an operator path: it sees every organization through the audited bypass."""
+    """The Django admin is an operator path: signed-in staff see every organization through the audited bypass.
+
+    Place it after AuthenticationMiddleware. Anyone else (the login page, a scanner) gets no bypass: the
+    admin then only reads its own operator tables, which the owner connection serves anyway.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         if not request.path.startswith("/admin/"):
+            return self.get_response(request)
+        user = getattr(request, "user", None)
+        if not (user is not None and user.is_active and user.is_staff):
             return self.get_response(request)
         with dangerously_bypass_tenancy(reason=f"admin {request.method} {request.path}"):
             with transaction.atomic(using=OWNER_DB_ALIAS):

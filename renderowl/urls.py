@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView
@@ -16,5 +17,6 @@ urlpatterns = [
     path("v1/", include("webhooks.urls")),
     path("v1/storage/", include("assets.storage_urls")),
     path("v1/", include("assets.urls")),
-    path("admin/", admin.site.urls),
 ]
+if settings.ADMIN_ENABLED:
+    urlpatterns.append(path("admin/", admin.site.urls))

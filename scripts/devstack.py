@@ -154,7 +154,7 @@ def manage(env, *args, capture=False):
 
 
 def prepare_database(env):
-    manage(env, "provisiondatabase")
+    manage(env, "provisiondatabase", "-v", "0")  # without the grant list: migrate re-grants and logs it
     manage(env, "migrate", "--no-input", "-v", "0")
 
 

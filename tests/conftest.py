@@ -8,6 +8,7 @@ row-level security is in force in every test.
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connections
+from django.db.models.signals import post_migrate
 from django.test import Client
 from django.test.utils import setup_databases, teardown_databases
 from rest_framework.test import APIClient
@@ -23,15 +24,34 @@ def django_db_setup(django_test_environment, django_db_blocker, django_db_keepdb
         test_name = connections["owner"].settings_dict["NAME"]
         connections["default"].close()
         connections["default"].settings_dict["NAME"] = test_name
-        with connections["owner"].cursor() as cursor:
-            # Transactional tests flush through every connection they use; only in the throwaway
-            # test database may the application role truncate.
-            app_role = connections["default"].settings_dict["USER"]
-            cursor.execute(f'GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO "{app_role}"')
+        grant_test_only_privileges()
     yield
     with django_db_blocker.unblock():
         connections["default"].close()
         teardown_databases(config, verbosity=0, keepdb=django_db_keepdb)
+
+
+def grant_test_only_privileges():
+    """What the application role may do in the throwaway test database only, beyond its production grants.
+
+    TRUNCATE: transactional tests flush through every connection they use. INSERT on organizations:
+    the fixtures create organizations in the test's own (application role) transaction so they roll
+    back with it; in production only operators create them, through the owner connection.
+    """
+    app_role = connections["default"].settings_dict["USER"]
+    with connections["owner"].cursor() as cursor:
+        cursor.execute(f'GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO "{app_role}"')
+        cursor.execute(f'GRANT INSERT ON TABLE organizations TO "{app_role}"')
+
+
+def _regrant_test_only_privileges(sender, using, **kwargs):
+    # After renderowl's own post_migrate grant (connected earlier), which revokes everything first;
+    # a transactional test's flush of the owner database runs both again.
+    if sender.name == "renderowl" and using == "owner":
+        grant_test_only_privileges()
+
+
+post_migrate.connect(_regrant_test_only_privileges, dispatch_uid="tests.grant_test_only_privileges")
 
 
 def make_organization(name=None):

@@ -34,6 +34,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         api_key = api_key_authenticate(raw_key=raw_key.strip())
         if api_key is None:
             raise exceptions.AuthenticationFailed("The API key is unknown or revoked.")
+        # lastUsedAt is recorded by ApiKeyUsageMiddleware once the request's transaction has ended.
         return ApiPrincipal(organization=api_key.organization, api_key=api_key), api_key
 
     def authenticate_header(self, request):

@@ -39,7 +39,7 @@ def test_createapikey_prints_a_working_key_on_its_last_line(by):
 
     assert raw_key.startswith("rwl_live_")
     assert APIClient(HTTP_AUTHORIZATION=f"Bearer {raw_key}").get("/v1/projects").status_code == 200
-    assert ApiKey.objects.get(organization_id=organization_id).name == "ci"
+    assert ApiKey.objects.using("owner").get(organization_id=organization_id).name == "ci"
 
 
 def test_createapikey_test_mode_and_unknown_organization():
@@ -52,13 +52,32 @@ def test_createapikey_test_mode_and_unknown_organization():
 def test_revokeapikey_stops_the_key_and_is_idempotent():
     run("createorganization", "Revoke", "--slug", "revoke")
     raw_key = run("createapikey", "revoke")[-1]
-    prefix = ApiKey.objects.get().prefix
+    prefix = ApiKey.objects.using("owner").get().prefix
 
     assert run("revokeapikey", prefix)[-1].startswith(f"Revoked {prefix}")
     assert run("revokeapikey", prefix)[-1].startswith(f"Revoked {prefix}")
     assert APIClient(HTTP_AUTHORIZATION=f"Bearer {raw_key}").get("/v1/projects").status_code == 401
     with pytest.raises(CommandError, match="No API key"):
         run("revokeapikey", "rwl_live_nothing")
+
+
+def test_revokeapikey_accepts_the_whole_key_as_a_leak_exposes_it():
+    run("createorganization", "Leaky", "--slug", "leaky")
+    raw_key = run("createapikey", "leaky")[-1]
+    other_key = run("createapikey", "leaky")[-1]
+    prefix = raw_key[: len("rwl_live_") + 8]
+
+    assert run("revokeapikey", raw_key)[-1].startswith(f"Revoked {prefix} at ")
+
+    assert APIClient(HTTP_AUTHORIZATION=f"Bearer {raw_key}").get("/v1/projects").status_code == 401
+    assert APIClient(HTTP_AUTHORIZATION=f"Bearer {other_key}").get("/v1/projects").status_code == 200
+
+
+def test_revokeapikey_of_an_unknown_whole_key_names_the_fix_without_echoing_the_key():
+    unknown = "rwl_live_" + "Z" * 40
+    with pytest.raises(CommandError, match="pass the whole key, or its prefix") as raised:
+        run("revokeapikey", unknown)
+    assert unknown not in str(raised.value)
 
 
 def test_setupdemo_is_stable_across_runs(tmp_path):
@@ -71,4 +90,4 @@ def test_setupdemo_is_stable_across_runs(tmp_path):
     raw_key = key_line[0].removeprefix("Demo API key: ")
     assert APIClient(HTTP_AUTHORIZATION=f"Bearer {raw_key}").get("/v1/projects").status_code == 200
     assert Organization.objects.filter(slug="demo").count() == 1
-    assert ApiKey.objects.count() == 1
+    assert ApiKey.objects.using("owner").count() == 1

@@ -3,6 +3,7 @@
 import pytest
 from django.db import DatabaseError, connections, transaction
 
+from organizations.models import ApiKey
 from projects.models import Project
 from renderowl.api.viewsets import TenantViewSet
 from renderowl.tenancy import activate_organization, current_organization_id, tenant_context
@@ -23,10 +24,60 @@ def test_api_role_is_neither_owner_nor_superuser_nor_bypassrls(db):
     assert (superuser, bypass, owned) == (False, False, [])
 
 
-@pytest.mark.parametrize("table", ["projects", "idempotency_records"])
-def test_tenant_tables_force_row_level_security(db, table):
-    ((enabled, forced),) = raw_rows("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = %s", [table])
-    assert enabled and forced
+def test_every_table_with_an_organization_id_forces_row_level_security_under_a_tenant_policy(db):
+    # pg_catalog, not information_schema: the latter hides tables the application role may not use.
+    tables = raw_rows(
+        """
+        SELECT c.relname, c.relrowsecurity, c.relforcerowsecurity,
+               coalesce(bool_and(
+                   pg_get_expr(p.polqual, p.polrelid) LIKE '%%app.organization_id%%'
+                   AND pg_get_expr(p.polwithcheck, p.polrelid) LIKE '%%app.organization_id%%'
+               ), false)
+        FROM pg_attribute a
+        JOIN pg_class c ON c.oid = a.attrelid
+        LEFT JOIN pg_policy p ON p.polrelid = c.oid
+        WHERE a.attname = 'organization_id' AND NOT a.attisdropped
+          AND c.relkind IN ('r', 'p') AND c.relnamespace = 'public'::regnamespace
+        GROUP BY c.relname, c.relrowsecurity, c.relforcerowsecurity
+        ORDER BY c.relname
+        """
+    )
+    names = [name for name, *_ in tables]
+    assert {"api_keys", "projects", "assets", "idempotency_records"} <= set(names)
+    unprotected = [name for name, enabled, forced, policed in tables if not (enabled and forced and policed)]
+    assert unprotected == [], f"add EnableRowLevelSecurity({unprotected[0]!r}) to the migration that creates it"
+
+
+def test_the_application_role_sees_and_writes_only_its_organizations_api_keys(tenant, other_tenant):
+    with tenant_context(tenant.id):
+        visible = raw_rows("SELECT organization_id FROM api_keys")
+        revoked = raw_rows("UPDATE api_keys SET revoked_at = now() WHERE organization_id = %s RETURNING id", [other_tenant.id])
+    with transaction.atomic():
+        assert raw_rows("SELECT count(*) FROM api_keys") == [(0,)]  # no organization set: nothing
+
+    assert visible == [(tenant.id,)]
+    assert revoked == []
+    assert other_tenant.client.get("/v1/projects").status_code == 200
+
+
+def test_insert_of_an_api_key_for_another_organization_is_refused_by_the_database(tenant, other_tenant):
+    with pytest.raises(DatabaseError, match="row-level security"):
+        with tenant_context(tenant.id):
+            raw_rows(
+                "INSERT INTO api_keys (organization_id, name, mode, prefix, key_hash, created_at) "
+                "VALUES (%s, 'intruder', 'live', 'rwl_live_intrude', repeat('0', 64), now())",
+                [other_tenant.id],
+            )
+    with tenant_context(other_tenant.id):
+        assert not ApiKey.objects.filter(prefix="rwl_live_intrude").exists()
+
+
+def test_api_keys_are_found_by_hash_only_through_the_lookup_function(tenant):
+    digest = tenant.issued.api_key.key_hash
+    with transaction.atomic():
+        assert raw_rows("SELECT count(*) FROM api_keys WHERE key_hash = %s", [digest]) == [(0,)]
+        assert raw_rows("SELECT organization_id FROM api_key_lookup(%s)", [digest]) == [(tenant.id,)]
+        assert raw_rows("SELECT count(*) FROM api_key_lookup(%s)", ["0" * 64]) == [(0,)]
 
 
 def test_raw_select_inside_a_tenant_context_returns_only_that_organizations_rows(tenant, other_tenant):
