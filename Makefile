@@ -21,9 +21,10 @@ run: $(INSTALLED)
 test: $(INSTALLED)
 	$(BIN)/python scripts/devstack.py test
 
-## Static checks: pyflakes, pycodestyle errors and import order (settings in pyproject.toml).
+## Static checks: ruff (pyflakes, pycodestyle errors, import order) and the import-linter layering contracts (pyproject.toml).
 lint: $(INSTALLED)
 	$(BIN)/ruff check renderowl organizations events projects renders assets webhooks scripts tests bench
+	$(BIN)/lint-imports --no-cache
 
 ## Regenerate the committed OpenAPI document after changing the API.
 openapi: $(INSTALLED)

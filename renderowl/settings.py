@@ -42,7 +42,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "renderowl.api.middleware.RequestContextMiddleware",
-    "renderowl.api.middleware.ApiKeyUsageMiddleware",
+    "organizations.authentication.ApiKeyUsageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -131,7 +131,7 @@ RATE_LIMIT_PER_MINUTE = get_from_env("RATE_LIMIT_PER_MINUTE", 1200, cast=int)
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["renderowl.api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["organizations.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["renderowl.api.throttling.ApiKeyRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["renderowl.api.renderers.CamelCaseJSONRenderer"],

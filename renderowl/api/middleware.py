@@ -6,10 +6,7 @@ import secrets
 import time
 
 from django.conf import settings
-from django.db import DatabaseError
 
-from organizations.models import ApiKey
-from organizations.services import api_key_record_use
 from renderowl.api.errors import plain_problem_response
 from renderowl.logging import current_request_id
 from renderowl.tenancy import current_organization_id
@@ -78,24 +75,3 @@ class RequestContextMiddleware:
                 detail=f"The request body exceeds {settings.MAX_REQUEST_BODY_BYTES} bytes.",
             )
         return None
-
-
-class ApiKeyUsageMiddleware:
-    """Records the API key's lastUsedAt after the view's transaction has ended, committed or rolled back.
-
-    Inside the request's transaction the write would hold the key's row lock until the response, and
-    every other request on that key would queue behind it; here it is its own short, non-blocking write.
-    """
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        response = self.get_response(request)
-        api_key = getattr(request, "auth", None)  # DRF sets it on the HttpRequest when it authenticates
-        if isinstance(api_key, ApiKey):
-            try:
-                api_key_record_use(api_key=api_key)
-            except DatabaseError:
-                logger.warning("could not record the API key's use", exc_info=True)
-        return response

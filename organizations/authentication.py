@@ -1,13 +1,17 @@
-"""API-key authentication: `Authorization: Bearer rwl_live_…`."""
+"""API-key authentication for DRF (`Authorization: Bearer rwl_live_…`), and recording each key's use."""
 
+import logging
 from dataclasses import dataclass
 
+from django.db import DatabaseError
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 
 from organizations.models import ApiKey, Organization
-from organizations.services import api_key_authenticate
+from organizations.services import api_key_authenticate, api_key_record_use
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,3 +51,24 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {"type": "http", "scheme": "bearer", "description": "An API key: rwl_live_… or rwl_test_…"}
+
+
+class ApiKeyUsageMiddleware:
+    """Records the API key's lastUsedAt after the view's transaction has ended, committed or rolled back.
+
+    Inside the request's transaction the write would hold the key's row lock until the response, and
+    every other request on that key would queue behind it; here it is its own short, non-blocking write.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        api_key = getattr(request, "auth", None)  # DRF sets it on the HttpRequest when it authenticates
+        if isinstance(api_key, ApiKey):
+            try:
+                api_key_record_use(api_key=api_key)
+            except DatabaseError:
+                logger.warning("could not record the API key's use", exc_info=True)
+        return response
