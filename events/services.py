@@ -7,7 +7,6 @@ A crash or a broker outage between commit and dispatch loses nothing: `events_sw
 import logging
 from collections import defaultdict
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
@@ -55,9 +54,7 @@ def event_emit(*, type, organization_id, project_id, instance=None, data=None, t
     event.body = event_body(event=event, event_type=event_type, instance=instance, data=data)
     event.save(force_insert=True)
     if publish:
-        transaction.on_commit(
-            partial(event_publish, event_id=event.id, organization_id=str(organization_id)), robust=True
-        )
+        transaction.on_commit(lambda: event_publish(event_id=event.id, organization_id=str(organization_id)), robust=True)
     return event
 
 

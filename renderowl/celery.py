@@ -7,7 +7,6 @@ added at publish time from the current tenancy context, and every task runs insi
 
 import logging
 import os
-from functools import partial
 
 from celery import Celery, Task, signals
 from kombu import Queue
@@ -70,8 +69,11 @@ def enqueue(task_name, *args, organization_id=None):
     is logged, not raised, because the state that asks for the work is already committed.
     """
     headers = {ORGANIZATION_HEADER: str(organization_id)} if organization_id else {}
+    if task_name not in app.tasks:  # a web process has not imported the apps' task modules yet
+        app.loader.import_default_modules()
+    task = app.tasks[task_name]  # a misspelt name fails here, loudly, not in a worker
     try:
-        app.send_task(task_name, args=args, headers=headers)
+        task.apply_async(args=args, headers=headers)
     except Exception:  # noqa: BLE001 - kombu and redis raise many types; the sweeps retry every one
         logger.warning("task not published; its sweep will retry", extra={"task": task_name}, exc_info=True)
         return False
@@ -85,4 +87,8 @@ def enqueue_on_commit(task_name, *args, organization_id=None):
     from renderowl.tenancy import current_organization_id
 
     organization_id = organization_id or current_organization_id.get()
-    transaction.on_commit(partial(enqueue, task_name, *args, organization_id=organization_id), robust=True)
+
+    def enqueue_committed():
+        enqueue(task_name, *args, organization_id=organization_id)
+
+    transaction.on_commit(enqueue_committed, robust=True)

@@ -179,6 +179,8 @@ WEBHOOK_TIMEOUT_SECONDS = get_from_env("WEBHOOK_TIMEOUT_SECONDS", 10, cast=float
 WEBHOOK_ATTEMPT_TIME_LIMIT_SECONDS = WEBHOOK_TIMEOUT_SECONDS + 20
 # How long a worker owns a delivery attempt before the dispatcher may hand it to another.
 WEBHOOK_LEASE_SECONDS = get_from_env("WEBHOOK_LEASE_SECONDS", 60, cast=int)
+# Test sends and retries an organization may have waiting for a worker at once (more is a 409).
+WEBHOOK_MANUAL_SENDS_IN_FLIGHT = get_from_env("WEBHOOK_MANUAL_SENDS_IN_FLIGHT", 5, cast=int)
 WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES = get_from_env("WEBHOOK_DISABLE_AFTER_FAILED_DELIVERIES", 5, cast=int)
 WEBHOOK_RETENTION_DAYS = get_from_env("WEBHOOK_RETENTION_DAYS", 30, cast=int)
 # Events and their delivery history are kept this long (WEBHOOK_RETENTION_DAYS is the older name).

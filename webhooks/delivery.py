@@ -27,7 +27,7 @@ from projects.services import project_signing_secrets
 from renderowl.tenancy import OWNER_DB_ALIAS, dangerously_bypass_tenancy, tenant_context
 from webhooks.events import TEST_EVENT
 from webhooks.models import Attempt, Delivery, WebhookEndpoint
-from webhooks.network import BlockedDestination, guarded_pool_manager
+from webhooks.network import BlockedDestination, ExchangeTimeout, exchange_deadline, guarded_pool_manager
 from webhooks.signing import delivery_headers
 
 logger = logging.getLogger(__name__)
@@ -110,6 +110,7 @@ class Claim:
     body: bytes
     headers: dict
     counts_for_health: bool
+    manual: bool = False
 
 
 @dataclass
@@ -122,7 +123,8 @@ class Outcome:
 
     @property
     def succeeded(self):
-        return self.status is not None and 200 <= self.status < 300
+        """A 2xx whose exchange finished cleanly (a body that breaks off is not an answer)."""
+        return self.status is not None and 200 <= self.status < 300 and not self.error
 
 
 def delivery_attempt(*, organization_id, delivery_id, lease_token, now=None, manual=False):
@@ -184,31 +186,42 @@ def attempt_claim(*, organization_id, delivery_id, lease_token, now, manual):
             body=body,
             headers=headers,
             counts_for_health=endpoint is not None and not is_test and not manual,
+            manual=manual,
         )
 
 
 def attempt_send(claim):
-    """POST once, outside any transaction. Never raises: every fault is the attempt's outcome."""
+    """POST once, outside any transaction, within WEBHOOK_TIMEOUT_SECONDS for the whole exchange.
+
+    Never raises: every fault is the attempt's outcome. The response body must arrive whole (up to
+    DRAIN_LIMIT): a 2xx whose body breaks off is a failed attempt.
+    """
     outcome = Outcome()
     started = time.monotonic()
+    timeout = settings.WEBHOOK_TIMEOUT_SECONDS
     try:
-        response = http_pool().request(
-            "POST",
-            claim.url,
-            body=claim.body,
-            headers=claim.headers,
-            timeout=urllib3.Timeout(connect=min(5.0, settings.WEBHOOK_TIMEOUT_SECONDS),
-                                    read=settings.WEBHOOK_TIMEOUT_SECONDS),
-            redirect=False,
-            preload_content=False,
-        )
-        outcome.status = response.status
-        outcome.retry_after = response.headers.get("Retry-After")
-        outcome.body = response.read(RESPONSE_BODY_LIMIT, decode_content=True).decode("utf-8", "replace")
-        if response.read(DRAIN_LIMIT):  # more than we keep: do not pool a connection with a body pending
-            response.close()
-        else:
-            response.release_conn()
+        with exchange_deadline(timeout) as deadline:
+            try:
+                response = http_pool().request(
+                    "POST",
+                    claim.url,
+                    body=claim.body,
+                    headers=claim.headers,
+                    timeout=urllib3.Timeout(connect=min(5.0, timeout), read=timeout),
+                    redirect=False,
+                    preload_content=False,
+                )
+                outcome.status = response.status
+                outcome.retry_after = response.headers.get("Retry-After")
+                outcome.body = response.read(RESPONSE_BODY_LIMIT, decode_content=True).decode("utf-8", "replace")
+                if response.read(DRAIN_LIMIT):  # more than we keep: do not pool a connection with a body pending
+                    response.close()
+                else:
+                    response.release_conn()
+            except Exception:
+                if deadline.expired:
+                    raise ExchangeTimeout(f"The receiver did not answer in full within {timeout:g} s.") from None
+                raise
     except BlockedDestination as exc:
         outcome.error = f"blocked: {exc}"
     except Exception as exc:  # noqa: BLE001 - a receiver's fault must never escape as a task error
@@ -240,6 +253,8 @@ def attempt_record(*, organization_id, claim, outcome, now):
         if delivery is not None:
             finished = now + timedelta(milliseconds=outcome.duration_ms)
             delivery_schedule_next(delivery, outcome=outcome, claim=claim, now=finished)
+        if claim.manual:
+            Delivery.objects.filter(pk=claim.delivery_id).update(manual_queued_at=None)
         return Attempt.objects.get(pk=claim.attempt_id)
 
 

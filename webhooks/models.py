@@ -57,6 +57,9 @@ class Delivery(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    manual_queued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a user's test or retry queued an attempt that has not finished yet."
+    )
 
     class Meta:
         db_table = "webhook_deliveries"
@@ -71,6 +74,10 @@ class Delivery(models.Model):
         indexes = [
             models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="delivery_due"),
             models.Index(fields=["endpoint", "created_at", "id"], name="delivery_endpoint_created"),
+            models.Index(
+                fields=["organization", "manual_queued_at"], condition=Q(manual_queued_at__isnull=False),
+                name="delivery_manual_in_flight",
+            ),
         ]
         verbose_name_plural = "deliveries"
 
@@ -99,4 +106,4 @@ class Attempt(models.Model):
 
     @property
     def succeeded(self):
-        return self.response_status is not None and 200 <= self.response_status < 300
+        return self.response_status is not None and 200 <= self.response_status < 300 and not self.error

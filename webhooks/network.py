@@ -5,9 +5,12 @@ socket is opened to the checked address: a DNS answer cannot change between chec
 TLS still verifies the certificate against the URL's host name.
 """
 
+import contextvars
 import ipaddress
 import logging
 import socket
+import threading
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import urllib3
@@ -103,7 +106,78 @@ def check_url(url):
     resolve_allowed(host, port)
 
 
+class ExchangeTimeout(Exception):
+    """The whole exchange (connect, send, read) took longer than its deadline; the connection was cut."""
+
+
+_deadline_connections = contextvars.ContextVar("webhook_deadline_connections", default=None)
+
+
+@contextmanager
+def exchange_deadline(seconds):
+    """Cut every connection the block uses once `seconds` have passed since it began.
+
+    urllib3's timeouts bound each socket operation, so a receiver that trickles its headers or
+    body a byte at a time could hold an attempt for ever; this bounds the whole exchange. A
+    watchdog thread shuts the sockets down at the deadline, which makes the blocked read fail.
+    """
+    watch = _DeadlineWatch()
+    token = _deadline_connections.set(watch)
+    timer = threading.Timer(seconds, watch.expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield watch
+    finally:
+        timer.cancel()
+        _deadline_connections.reset(token)
+
+
+class _DeadlineWatch:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.connections = []
+        self.sockets = []
+        self.expired = False
+
+    def add(self, connection):
+        with self.lock:
+            if self.expired:
+                raise ExchangeTimeout("The deadline passed before the request was sent.")
+            self.connections.append(connection)
+
+    def add_socket(self, sock):
+        """The connected socket; kept apart because a response that closes the connection still reads from it."""
+        with self.lock:
+            self.sockets.append(sock)
+            if self.expired:
+                self._shut(sock)
+
+    def expire(self):
+        with self.lock:
+            self.expired = True
+            for sock in [*self.sockets, *(getattr(connection, "sock", None) for connection in self.connections)]:
+                self._shut(sock)
+
+    @staticmethod
+    def _shut(sock):
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)  # wakes a blocked read, which then sees the end of the stream
+            except OSError:
+                pass  # already closed
+
+
 class _GuardedConnectionMixin:
+    def request(self, *args, **kwargs):
+        watch = _deadline_connections.get()
+        if watch is not None:
+            watch.add(self)
+        result = super().request(*args, **kwargs)
+        if watch is not None:
+            watch.add_socket(self.sock)
+        return result
+
     def _new_conn(self):
         last_error = None
         for family, sockaddr in resolve_allowed(self._dns_host, self.port):

@@ -1,15 +1,20 @@
 """Webhook endpoints: registration, changes, test sends and redelivery (the use cases behind /v1/webhooks)."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.utils import timezone
 
 from events.registry import event_filter_is_valid
 from events.services import event_emit
 from projects.services import projects_live
+from renderowl.celery import enqueue_on_commit
 from renderowl.errors import Conflict, Invalid
-from webhooks.delivery import deliveries_lease, delivery_attempt, endpoint_accepts
+from webhooks.delivery import deliveries_lease, endpoint_accepts
 from webhooks.events import TEST_EVENT
 from webhooks.models import Delivery, WebhookEndpoint
 from webhooks.network import BlockedDestination, check_url
+from webhooks.tasks import DELIVER_TASK
 
 
 def _checked_url(url):
@@ -80,7 +85,10 @@ def endpoint_delete(*, endpoint):
 
 
 def endpoint_send_test(*, endpoint, project_id=None):
-    """Send a signed webhook.test event to this endpoint alone, now; returns the delivery."""
+    """Queue a signed webhook.test event to this endpoint alone; returns the pending delivery to poll.
+
+    The send happens in a worker, once this transaction commits, never in the caller's request.
+    """
     if project_id is None:
         if len(endpoint.project_ids) != 1:
             raise Invalid(
@@ -98,15 +106,16 @@ def endpoint_send_test(*, endpoint, project_id=None):
         publish=False,
     )
     now = timezone.now()
+    _ensure_manual_capacity(organization_id=endpoint.organization_id, now=now)
     delivery = Delivery.objects.create(
         organization_id=endpoint.organization_id, event=event, endpoint=endpoint, url=endpoint.url,
         next_attempt_at=now, max_attempts=1,
     )
-    return _attempt_now(delivery, now=now, manual=True)
+    return _queue_manual_attempt(delivery, now=now)
 
 
 def delivery_retry(*, delivery):
-    """Redeliver now: one extra attempt, same event id, sent to the endpoint's current URL.
+    """Queue a redelivery: one extra attempt, same event id, sent by a worker to the endpoint's current URL.
 
     The extra attempt neither uses up the automatic retries of a pending delivery nor counts
     for the endpoint's health.
@@ -117,6 +126,8 @@ def delivery_retry(*, delivery):
             "The endpoint is disabled; re-enable it with PATCH {\"enabled\": true} before retrying.",
             code="endpoint_disabled",
         )
+    now = timezone.now()
+    _ensure_manual_capacity(organization_id=delivery.organization_id, now=now)
     delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
     if delivery.status == Delivery.Status.PENDING:
         delivery.max_attempts += 1
@@ -125,7 +136,7 @@ def delivery_retry(*, delivery):
         delivery.max_attempts = delivery.attempt_count + 1
         delivery.completed_at = None
     delivery.save(update_fields=["status", "max_attempts", "completed_at", "updated_at"])
-    return _attempt_now(delivery, now=timezone.now(), manual=True)
+    return _queue_manual_attempt(delivery, now=now)
 
 
 def delivery_schedule_retry(*, delivery_id):
@@ -141,9 +152,24 @@ def delivery_schedule_retry(*, delivery_id):
                                  "leased_until", "updated_at"])
 
 
-def _attempt_now(delivery, *, now, manual):
+def _ensure_manual_capacity(*, organization_id, now):
+    """At most WEBHOOK_MANUAL_SENDS_IN_FLIGHT test sends and retries of an organization wait for a worker at once."""
+    limit = settings.WEBHOOK_MANUAL_SENDS_IN_FLIGHT
+    in_flight = Delivery.objects.filter(
+        organization_id=organization_id,
+        manual_queued_at__gt=now - timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS),
+    ).count()
+    if in_flight >= limit:
+        raise Conflict(
+            f"{in_flight} test sends or retries of this organization are still in flight (at most {limit}); "
+            "poll their deliveries and send again once one has finished.",
+            code="too_many_manual_sends",
+        )
+
+
+def _queue_manual_attempt(delivery, *, now):
+    """Lease the delivery and queue one manual attempt once this transaction commits; the send runs in a worker."""
     ((delivery_id, token),) = deliveries_lease(delivery_ids=[delivery.pk], now=now)
-    delivery_attempt(
-        organization_id=delivery.organization_id, delivery_id=delivery_id, lease_token=token, now=now, manual=manual
-    )
+    Delivery.objects.filter(pk=delivery_id).update(manual_queued_at=now)
+    enqueue_on_commit(DELIVER_TASK, delivery_id, token, True, organization_id=delivery.organization_id)
     return Delivery.objects.select_related("event").prefetch_related("attempts").get(pk=delivery_id)

@@ -26,10 +26,14 @@ def queue_attempts(leased, *, organization_id=None):
     soft_time_limit=settings.WEBHOOK_ATTEMPT_TIME_LIMIT_SECONDS - 5,
     time_limit=settings.WEBHOOK_ATTEMPT_TIME_LIMIT_SECONDS,
 )
-def deliver_task(delivery_id, lease_token):
-    """One attempt of one delivery, if its lease is still `lease_token`; no transaction spans the send."""
+def deliver_task(delivery_id, lease_token, manual=False):
+    """One attempt of one delivery, if its lease is still `lease_token`; no transaction spans the send.
+
+    `manual` marks an attempt a user asked for (a test send or a retry): it does not count for health.
+    """
     attempt = delivery_attempt(
-        organization_id=current_organization_id.get(), delivery_id=delivery_id, lease_token=lease_token
+        organization_id=current_organization_id.get(), delivery_id=delivery_id, lease_token=lease_token,
+        manual=manual,
     )
     return None if attempt is None else attempt.response_status
 

@@ -61,17 +61,20 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, T
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        summary="Send a test event now",
+        summary="Send a test event",
         request=WebhookTestSerializer,
-        responses={200: DeliveryDetailSerializer},
-        description="Sends a signed webhook.test event to this endpoint alone and returns the attempt's outcome.",
+        responses={202: DeliveryDetailSerializer},
+        description="Queues a signed webhook.test event to this endpoint alone and answers at once with the "
+        "pending delivery: a worker sends it within seconds; poll GET /v1/webhooks/{id}/deliveries/{deliveryId} "
+        "for the attempt's outcome. At most WEBHOOK_MANUAL_SENDS_IN_FLIGHT (5) test sends and retries of an "
+        "organization wait at once (409 too_many_manual_sends).",
     )
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):
         endpoint = self.get_object()
         params = self.validated_body(WebhookTestSerializer)
         delivery = endpoint_send_test(endpoint=endpoint, project_id=params.get("project_id"))
-        return Response(DeliveryDetailSerializer(delivery).data)
+        return Response(DeliveryDetailSerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
 class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
@@ -119,12 +122,13 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
         return Response(DeliveryDetailSerializer(self.get_object()).data)
 
     @extend_schema(
-        summary="Redeliver now",
+        summary="Redeliver",
         request=None,
-        responses={200: DeliveryDetailSerializer},
-        description="One more attempt, now, with the same event id (receivers deduplicate by it).",
+        responses={202: DeliveryDetailSerializer},
+        description="Queues one more attempt with the same event id (receivers deduplicate by it) and answers at "
+        "once with the pending delivery; poll it for the outcome. Shares the test sends' in-flight limit.",
     )
     @action(detail=True, methods=["post"])
     def retry(self, request, *args, **kwargs):
         delivery = delivery_retry(delivery=self.get_object())
-        return Response(DeliveryDetailSerializer(delivery).data)
+        return Response(DeliveryDetailSerializer(delivery).data, status=status.HTTP_202_ACCEPTED)

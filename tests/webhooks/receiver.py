@@ -20,13 +20,16 @@ class Reply:
     headers: dict = field(default_factory=dict)
     body: bytes = b"ok"
     delay: float = 0.0
+    declared_length: int | None = None  # a Content-Length other than the body's: a reply that breaks off
+    trickle: float = 0.0  # seconds between the body's bytes: a receiver that answers a byte at a time
 
 
 class Receiver:
     """Answers each request with the next scripted Reply (then `default`), recording what it received."""
 
-    def __init__(self, *replies, default=None):
+    def __init__(self, *replies, default=None, on_request=None):
         self.replies = list(replies)
+        self.on_request = on_request  # called in the server's thread as each request arrives
         self.default = default or Reply()
         self.received = []
         self.lock = threading.Lock()
@@ -35,6 +38,8 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if receiver.on_request is not None:
+                    receiver.on_request()
                 with receiver.lock:
                     receiver.received.append(Received(self.path, dict(self.headers), body))
                     reply = receiver.replies.pop(0) if receiver.replies else receiver.default
@@ -44,10 +49,19 @@ class Receiver:
                     self.send_response(reply.status)
                     for name, value in reply.headers.items():
                         self.send_header(name, value)
-                    self.send_header("Content-Length", str(len(reply.body)))
+                    length = reply.body and len(reply.body) if reply.declared_length is None else reply.declared_length
+                    self.send_header("Content-Length", str(length or 0))
                     self.end_headers()
-                    self.wfile.write(reply.body)
-                except (BrokenPipeError, ConnectionResetError):
+                    if reply.trickle:
+                        for index in range(len(reply.body)):
+                            self.wfile.write(reply.body[index:index + 1])
+                            self.wfile.flush()
+                            time.sleep(reply.trickle)
+                    else:
+                        self.wfile.write(reply.body)
+                    if reply.declared_length is not None:
+                        self.close_connection = True
+                except (BrokenPipeError, ConnectionResetError, OSError):
                     pass
 
             do_GET = do_POST

@@ -107,14 +107,33 @@ def test_another_organizations_project_cannot_be_named(tenant, other_tenant, loo
     assert response.json()["code"] == "unknown_project"
 
 
-def test_test_event_is_signed_and_verifiable_with_standard_webhooks(tenant, receiver):
-    project = tenant.create_project(name="Signed")
+def delivery_detail(tenant, endpoint, delivery):
+    return tenant.client.get(f"/v1/webhooks/{endpoint['id']}/deliveries/{delivery['id']}").json()
+
+
+def test_a_test_send_answers_at_once_with_the_pending_delivery_to_poll(tenant, receiver):
+    project = tenant.create_project(name="Queued")
     endpoint = register(tenant, url=receiver.url, projectIds=[project["id"]])
 
     response = tenant.client.post(f"/v1/webhooks/{endpoint['id']}/test", {}, format="json")
 
-    assert response.status_code == 200, response.content
-    delivery = response.json()
+    assert response.status_code == 202, response.content
+    queued = response.json()
+    assert (queued["status"], queued["eventType"], queued["attemptCount"], queued["attempts"]) == (
+        "pending", "webhook.test", 0, []
+    )
+    assert receiver.received == []  # the request sent nothing: a worker will
+    assert delivery_detail(tenant, endpoint, queued)["status"] == "pending"
+
+
+def test_test_event_is_signed_and_verifiable_with_standard_webhooks(tenant, receiver, worked):
+    project = tenant.create_project(name="Signed")
+    endpoint = register(tenant, url=receiver.url, projectIds=[project["id"]])
+
+    response = worked(lambda: tenant.client.post(f"/v1/webhooks/{endpoint['id']}/test", {}, format="json"))
+
+    assert response.status_code == 202, response.content
+    delivery = delivery_detail(tenant, endpoint, response.json())
     assert (delivery["status"], delivery["eventType"], delivery["attemptCount"]) == ("succeeded", "webhook.test", 1)
     assert delivery["attempts"][0]["responseStatus"] == 200 and delivery["attempts"][0]["succeeded"]
     (request,) = receiver.received
@@ -137,32 +156,35 @@ def test_test_needs_a_project_unless_the_endpoint_names_exactly_one(tenant, rece
     unknown = tenant.client.post(f"/v1/webhooks/{endpoint['id']}/test", {"projectId": "prj_nope"}, format="json")
 
     assert (missing.status_code, missing.json()["code"]) == (400, "project_required")
-    assert named.status_code == 200
+    assert named.status_code == 202
     assert (unknown.status_code, unknown.json()["code"]) == (400, "unknown_project")
 
 
-def test_a_failed_test_reports_the_attempt_and_leaves_health_alone(tenant, loopback):
+def test_a_failed_test_reports_the_attempt_and_leaves_health_alone(tenant, loopback, worked):
     project = tenant.create_project(name="A")
     with Receiver(Reply(status=500, body=b"boom")) as down:
         endpoint = register(tenant, url=down.url, projectIds=[project["id"]])
-        delivery = tenant.client.post(f"/v1/webhooks/{endpoint['id']}/test", {}, format="json").json()
+        queued = worked(lambda: tenant.client.post(f"/v1/webhooks/{endpoint['id']}/test", {}, format="json")).json()
+        delivery = delivery_detail(tenant, endpoint, queued)
 
     assert (delivery["status"], delivery["attempts"][0]["responseStatus"]) == ("failed", 500)
     assert delivery["attempts"][0]["responseBody"] == "boom"
     assert tenant.client.get(f"/v1/webhooks/{endpoint['id']}").json()["status"] == "active"
 
 
-def test_deliveries_are_listed_filtered_and_retried_with_the_same_event_id(tenant, loopback):
+def test_deliveries_are_listed_filtered_and_retried_with_the_same_event_id(tenant, loopback, worked):
     project = tenant.create_project(name="A")
     with Receiver(Reply(status=500)) as flaky:
         endpoint = register(tenant, url=flaky.url, projectIds=[project["id"]])
-        first = tenant.client.post(f"/v1/webhooks/{endpoint['id']}/test", {}, format="json").json()
+        first = worked(lambda: tenant.client.post(f"/v1/webhooks/{endpoint['id']}/test", {}, format="json")).json()
         base = f"/v1/webhooks/{endpoint['id']}/deliveries"
 
         listed = tenant.client.get(base).json()["data"]
         failed = tenant.client.get(f"{base}?status=failed&eventType=webhook.test").json()["data"]
         succeeded = tenant.client.get(f"{base}?status=succeeded").json()["data"]
-        retried = tenant.client.post(f"{base}/{first['id']}/retry").json()
+        queued = worked(lambda: tenant.client.post(f"{base}/{first['id']}/retry"))
+        assert queued.status_code == 202 and queued.json()["status"] == "pending"
+        retried = delivery_detail(tenant, endpoint, first)
 
         assert [d["id"] for d in listed] == [d["id"] for d in failed] == [first["id"]]
         assert succeeded == []
@@ -180,11 +202,11 @@ def test_bad_delivery_filters_are_400(tenant, loopback, query):
     assert tenant.client.get(f"/v1/webhooks/{endpoint['id']}/deliveries?{query}").status_code == 400
 
 
-def test_retrying_for_a_disabled_endpoint_is_409(tenant, loopback):
+def test_retrying_for_a_disabled_endpoint_is_409(tenant, loopback, worked):
     project = tenant.create_project(name="A")
     with Receiver(Reply(status=410)) as gone:
         endpoint = register(tenant, url=gone.url, projectIds=[project["id"]])
-        delivery = tenant.client.post(f"/v1/webhooks/{endpoint['id']}/test", {}, format="json").json()
+        delivery = worked(lambda: tenant.client.post(f"/v1/webhooks/{endpoint['id']}/test", {}, format="json")).json()
     tenant.client.patch(f"/v1/webhooks/{endpoint['id']}", {"enabled": False}, format="json")
 
     response = tenant.client.post(f"/v1/webhooks/{endpoint['id']}/deliveries/{delivery['id']}/retry")
@@ -196,10 +218,12 @@ class TestOtherOrganization:
     """Another organization's endpoints and deliveries are 404 everywhere, and untouched."""
 
     @pytest.fixture
-    def foreign(self, other_tenant, receiver):
+    def foreign(self, other_tenant, receiver, worked):
         project = other_tenant.create_project(name="Theirs")
         endpoint = register(other_tenant, url=receiver.url, projectIds=[project["id"]])
-        delivery = other_tenant.client.post(f"/v1/webhooks/{endpoint['id']}/test", {}, format="json").json()
+        delivery = worked(
+            lambda: other_tenant.client.post(f"/v1/webhooks/{endpoint['id']}/test", {}, format="json")
+        ).json()
         return endpoint, delivery
 
     def test_every_route_is_404(self, tenant, other_tenant, foreign):

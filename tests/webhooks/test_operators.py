@@ -16,12 +16,12 @@ pytestmark = pytest.mark.django_db(databases=["default", "owner"], transaction=T
 
 
 @pytest.fixture
-def failed_delivery(loopback):
+def failed_delivery(loopback, worked):
     tenant = Tenant("Ops")
     project = tenant.create_project(name="P")
     with Receiver(Reply(status=410)) as gone:
         endpoint = tenant.client.post("/v1/webhooks", {"url": gone.url, "projectIds": [project["id"]]}, format="json").json()
-        delivery = tenant.client.post(f"/v1/webhooks/{endpoint['id']}/test", {}, format="json").json()
+        delivery = worked(lambda: tenant.client.post(f"/v1/webhooks/{endpoint['id']}/test", {}, format="json")).json()
     return tenant, endpoint, delivery
 
 
