@@ -210,6 +210,13 @@ if not 1 <= ASSET_DOWNLOAD_EXPIRES_SECONDS <= 7 * 24 * 60 * 60:
 # One processing run may take this long; a run older than that is presumed dead and retried.
 ASSET_PROCESSING_TIMEOUT_SECONDS = get_from_env("ASSET_PROCESSING_TIMEOUT_SECONDS", 15 * 60, cast=int)
 ASSET_MAX_PROCESSING_ATTEMPTS = get_from_env("ASSET_MAX_PROCESSING_ATTEMPTS", 3, cast=int)
+# Validating a template is CPU-bound work on customer input: it gets a budget of its own, far below the run's.
+TEMPLATE_PROCESSING_TIMEOUT_SECONDS = get_from_env("TEMPLATE_PROCESSING_TIMEOUT_SECONDS", 5.0, cast=float)
+TEMPLATE_MAX_DURATION_SECONDS = get_from_env("TEMPLATE_MAX_DURATION_SECONDS", 600.0, cast=float)
+if not 0 < TEMPLATE_PROCESSING_TIMEOUT_SECONDS < ASSET_PROCESSING_TIMEOUT_SECONDS:
+    raise RuntimeError("TEMPLATE_PROCESSING_TIMEOUT_SECONDS must be above 0 and below ASSET_PROCESSING_TIMEOUT_SECONDS.")
+if not TEMPLATE_MAX_DURATION_SECONDS > 0:
+    raise RuntimeError("TEMPLATE_MAX_DURATION_SECONDS must be above 0.")
 
 CELERY_BROKER_URL = get_from_env("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
