@@ -482,10 +482,6 @@ def changed(document, value, *path):
             "'#/$defs/missing' points to nothing in inputSchema",
         ),
         (lambda t: changed(t, "H" * 81, "defaultProps", "title"), "$.defaultProps.title: 'HHH"),
-        (lambda t: changed(t, 0, "fps"), "$.fps: 0 is less than or equal to the minimum of 0"),
-        (lambda t: changed(t, 120.5, "fps"), "$.fps: 120.5 is greater than the maximum of 120"),
-        (lambda t: changed(t, 0, "durationInFrames"), "$.durationInFrames: 0 is less than the minimum of 1"),
-        (lambda t: changed(t, 1.5, "durationInFrames"), "$.durationInFrames: 1.5 is not of type 'integer'"),
         (
             lambda t: changed(t, 1e-300, "fps"),
             "$.durationInFrames: 150 frames at 1e-300 fps last 1.5e+302 s, longer than the 600 s a template may last",
@@ -494,7 +490,6 @@ def changed(document, value, *path):
             lambda t: changed(t, 18_001, "durationInFrames"),
             "$.durationInFrames: 18001 frames at 30 fps last 600.033 s, longer than the 600 s",
         ),
-        (lambda t: changed(t, 7681, "height"), "$.height: 7681 is greater than the maximum of 7680"),
         (
             lambda t: changed(t, 1e9, "scene", "layers", 0, "width"),
             "$.scene.layers[0].width: 1000000000.0 is greater than the maximum of 16384",
@@ -693,7 +688,8 @@ def test_a_prop_required_without_a_default_is_fine(tmp_path):
 )
 def test_each_default_is_checked_against_the_schema_of_its_property(tmp_path, schema, defaults, says):
     template = media.remotion_template()
-    template["inputSchema"], template["defaultProps"] = schema, defaults
+    # `required` waits for a render's merged props, but each default's own schema applies now.
+    template["inputSchema"], template["defaultProps"] = {**schema, "required": ["clip"]}, defaults
     error = template_failure(tmp_path, template)
     assert error.code == "invalid_template"
     assert says in error.message
