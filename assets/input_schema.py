@@ -178,11 +178,12 @@ def _unevaluated_properties(validator, unevaluated, instance, schema):
         if key not in evaluated and not _passes(validator.descend(instance[key], unevaluated, path=key, schema_path=key))
     ]
     if invalid:
-        listed = ", ".join(repr(key) for key in sorted(invalid, key=str))
         verb = "was" if len(invalid) == 1 else "were"
         if unevaluated is False:
+            listed = ", ".join(repr(key) for key in sorted(invalid, key=str))
             yield ValidationError(f"Unevaluated properties are not allowed ({listed} {verb} unexpected)")
         else:
+            listed = ", ".join(repr(key) for key in invalid)
             yield ValidationError(
                 f"Unevaluated properties are not valid under the given schema ({listed} {verb} unevaluated and invalid)"
             )

@@ -46,10 +46,7 @@ def _disarm():
 
 @contextmanager
 def time_budget(seconds: float):
-    """Run the block for at most `seconds` of wall time, else raise TimeBudgetExceeded; 0 or less is no limit."""
-    if seconds <= 0:
-        yield
-        return
+    """Run the block for at most `seconds` (> 0) of wall time, else raise TimeBudgetExceeded."""
     if threading.current_thread() is not threading.main_thread():
         logger.warning("time budget of %s s not enforced: signals reach only the main thread", seconds)
         yield

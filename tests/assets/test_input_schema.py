@@ -1,6 +1,7 @@
 """The props validator: JSON Schema 2020-12 with every customer regex run by RE2, and uniqueItems in linear time."""
 
 import pytest
+from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from assets.input_schema import PatternError, compile_pattern, props_validator
@@ -57,8 +58,17 @@ def test_a_pattern_re2_cannot_run_is_an_error_not_a_fallback():
         "'(?=a)' is not a regex RE2 can run: invalid perl operator: (?=; the template must be fixed before this can "
         "be checked"
     ]
-    with pytest.raises(PatternError):
+    assert messages({"patternProperties": {"(?!a)": {}}}, {"b": 1}) == [
+        "'(?!a)' is not a regex RE2 can run: invalid perl operator: (?!; the template must be fixed before this can "
+        "be checked"
+    ]
+    assert "'b' does not match any of the regexes: '(?!a)'" in messages(
+        {"patternProperties": {"(?!a)": {}}, "additionalProperties": False}, {"b": 1}
+    )
+    with pytest.raises(PatternError, match="invalid repetition size"):
         compile_pattern("a{1001}")
+    with pytest.raises(PatternError, match="unpaired surrogate"):
+        compile_pattern("\ud800")
 
 
 def test_text_with_an_unpaired_surrogate_matches_no_pattern():
@@ -85,3 +95,62 @@ def test_unique_items_is_linear():
     items = [{"i": i} for i in range(20_000)]
     assert props_validator({"uniqueItems": True}).is_valid(items)
     assert not props_validator({"uniqueItems": True}).is_valid([*items, {"i": 0}])
+
+
+SAME_AS_JSONSCHEMA = [
+    # Every keyword this validator reimplements, where jsonschema's own answer is quick: both must agree.
+    ({"pattern": "^[a-z]+$"}, "abc"),
+    ({"pattern": "^[a-z]+$"}, "ABC"),
+    ({"pattern": "^[a-z]+$"}, 12),
+    ({"patternProperties": {"^x-": {"type": "string"}}}, {"x-a": 1, "x-b": "b", "y": 1}),
+    ({"patternProperties": {"^x-": {}}}, ["not", "an", "object"]),
+    ({"properties": {"a": {}}, "additionalProperties": False}, {"a": 1, "b": 2, "c": 3}),
+    ({"properties": {"a": {}}, "additionalProperties": {"type": "integer"}}, {"a": "s", "b": 2, "c": "three"}),
+    ({"patternProperties": {"^x-": {}}, "additionalProperties": False}, {"x-a": 1, "b": 2, "c": 3}),
+    ({"additionalProperties": False}, "not an object"),
+    (
+        {
+            "$defs": {"base": {"properties": {"id": {"type": "integer"}}}},
+            "allOf": [{"$ref": "#/$defs/base"}],
+            "anyOf": [{"properties": {"kind": {"const": "a"}}}, {"patternProperties": {"^k": True}}],
+            "oneOf": [{"required": ["id"]}, {"required": ["zz"]}],
+            "unevaluatedProperties": False,
+        },
+        {"id": 1, "kind": "a", "kk": 2, "extra": 3, "more": 4},
+    ),
+    (
+        {
+            "if": {"properties": {"kind": {"const": "video"}}, "required": ["kind"]},
+            "then": {"properties": {"clip": {"type": "string"}}},
+            "else": {"properties": {"image": {"type": "string"}}},
+            "dependentSchemas": {"clip": {"properties": {"start": {"type": "number"}}}},
+            "properties": {"kind": {}},
+            "unevaluatedProperties": {"type": "boolean"},
+        },
+        {"kind": "video", "clip": "c", "start": 1, "image": "i", "flag": True, "other": "x", "last": 1},
+    ),
+    (
+        {"if": {"required": ["kind"]}, "else": {"properties": {"image": {}}}, "unevaluatedProperties": False},
+        {"image": "i", "stray": 1},
+    ),
+    ({"additionalProperties": {"type": "string"}, "unevaluatedProperties": False}, {"a": "s", "b": 1}),
+    ({"$dynamicAnchor": "node", "properties": {"child": {"$dynamicRef": "#node"}}, "unevaluatedProperties": False},
+     {"child": {"child": {}, "x": 1}}),
+    ({"unevaluatedProperties": False}, [1]),
+    ({"allOf": [True], "anyOf": [False, True], "unevaluatedProperties": False}, {"a": 1}),
+    ({"uniqueItems": True}, [1, 2, 1]),
+    ({"uniqueItems": False}, [1, 1]),
+    ({"uniqueItems": True}, "not an array"),
+    ({"format": "regex"}, "^[a-z]+$"),
+    ({"format": "regex"}, "[unclosed"),
+    ({"format": "regex"}, 42),
+]
+
+
+@pytest.mark.parametrize(("schema", "instance"), SAME_AS_JSONSCHEMA)
+def test_it_answers_as_jsonschema_does_where_jsonschema_is_quick(schema, instance):
+    def answers(validator):
+        return sorted((error.json_path, error.message) for error in validator.iter_errors(instance))
+
+    expected = answers(Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER))
+    assert answers(props_validator(schema)) == expected
