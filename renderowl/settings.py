@@ -233,6 +233,13 @@ ASSET_PROCESSING_TIMEOUT_SECONDS = get_from_env("ASSET_PROCESSING_TIMEOUT_SECOND
 # The task's soft limit: 30 seconds to record the failure before the hard limit kills the run.
 ASSET_PROCESSING_SOFT_TIME_LIMIT_SECONDS = ASSET_PROCESSING_TIMEOUT_SECONDS - 30
 ASSET_MAX_PROCESSING_ATTEMPTS = get_from_env("ASSET_MAX_PROCESSING_ATTEMPTS", 3, cast=int)
+# Validating a template is CPU-bound work on customer input: it gets a budget of its own, far below the run's.
+TEMPLATE_PROCESSING_TIMEOUT_SECONDS = get_from_env("TEMPLATE_PROCESSING_TIMEOUT_SECONDS", 5.0, cast=float)
+TEMPLATE_MAX_DURATION_SECONDS = get_from_env("TEMPLATE_MAX_DURATION_SECONDS", 600.0, cast=float)
+if not 0 < TEMPLATE_PROCESSING_TIMEOUT_SECONDS < ASSET_PROCESSING_TIMEOUT_SECONDS:
+    raise RuntimeError("TEMPLATE_PROCESSING_TIMEOUT_SECONDS must be above 0 and below ASSET_PROCESSING_TIMEOUT_SECONDS.")
+if not TEMPLATE_MAX_DURATION_SECONDS > 0:
+    raise RuntimeError("TEMPLATE_MAX_DURATION_SECONDS must be above 0.")
 
 CELERY_BROKER_URL = get_from_env("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None

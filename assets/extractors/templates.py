@@ -1,21 +1,31 @@
 """Template documents: parsed, validated against the published meta-schema, then checked for what a schema cannot say.
 
-What a schema cannot say: that `inputSchema` is itself a valid, self-contained JSON Schema, that
-`defaultProps` satisfy it, that every `{{prop}}` binding in the scene names one of its properties (and
-an asset of the right type where a layer needs one), and that each layer's timing fits the composition.
+What a schema cannot say: that `inputSchema` is itself a valid, self-contained JSON Schema whose regexes
+RE2 can run, that each of `defaultProps` satisfies its property's schema, that every `{{prop}}` binding in
+the scene names one of its properties (and an asset of the right type where a layer needs one), that the
+composition lasts at most TEMPLATE_MAX_DURATION_SECONDS, and that each layer's timing fits it.
+
+Everything here is customer input, so everything is bounded: the file's size and nesting, its numbers
+(integers within ±2^53, nothing infinite), the regexes (RE2, linear time), and the whole validation
+(TEMPLATE_PROCESSING_TIMEOUT_SECONDS of wall time, else `template_too_complex`).
 """
 
 import json
+import math
 import re
 from pathlib import Path
 
+import re2
 import referencing
 import referencing.exceptions
-from jsonschema import Draft202012Validator
+from django.conf import settings
+from jsonschema import ValidationError
 from jsonschema.exceptions import SchemaError, best_match
 from referencing.jsonschema import DRAFT202012
 
 from assets.extractors import ExtractionError
+from assets.extractors.time_budget import TimeBudgetExceeded, time_budget
+from assets.input_schema import FORMAT_CHECKER, PatternError, Re2Draft202012Validator, pattern_matches, props_validator
 from renderowl.text import unstorable_path
 
 TEMPLATE_MAX_BYTES = 1024 * 1024
@@ -25,8 +35,9 @@ TEMPLATE_META_SCHEMA: dict = json.loads(
     (Path(__file__).resolve().parent.parent / "schemas" / "template.json").read_text()
 )
 ASSET_MARKER = "x-renderowl-asset"
-# The one definition of a binding: the engines substitute with this same pattern.
-BINDING_PATTERN = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
+# The one definition of a binding: the engines substitute with this same pattern. RE2, because Python's
+# `re` takes cubic time over it on a `{{` followed by thousands of spaces.
+BINDING_PATTERN = re2.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 # Layer fields that take an asset, and the asset types a prop bound there may name
 # (an audio layer can play a clip's soundtrack).
 ASSET_FIELDS = {
@@ -37,12 +48,33 @@ ASSET_FIELDS = {
 }
 ENGINE_ONLY_FIELDS = {"scene": "ffmpeg", "serveUrl": "remotion"}
 MAX_MESSAGE = 300
+# The largest integer a JSON number carries exactly everywhere (RFC 8259 section 6, I-JSON): JavaScript's
+# Number.MAX_SAFE_INTEGER + 1, and what a render's props go through on their way to a Remotion server.
+JSON_MAX_EXACT_INTEGER = 2**53
 
-META_VALIDATOR = Draft202012Validator(TEMPLATE_META_SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
+META_VALIDATOR = Re2Draft202012Validator(TEMPLATE_META_SCHEMA, format_checker=FORMAT_CHECKER)
 
 
 def extract_template(path: Path) -> dict:
-    """What renders need to know about a template, once it has proved valid."""
+    """What renders need to know about a template, once it has proved valid within the time budget."""
+    budget = settings.TEMPLATE_PROCESSING_TIMEOUT_SECONDS
+    try:
+        with time_budget(budget):
+            return _extract_template(path)
+    except RecursionError:  # a $ref that leads back to itself for the same value, as {"$ref": "#"} does
+        raise _invalid(
+            "$.inputSchema: checking defaultProps against it never ends, because a $ref leads back to itself for "
+            "the same value; make every $ref cycle pass through properties or items"
+        ) from None
+    except TimeBudgetExceeded:
+        raise ExtractionError(
+            "template_too_complex",
+            f"Validating the template took more than {budget:g} s, the most one may take; simplify inputSchema "
+            f"(fewer and simpler subschemas, no uniqueItems over long arrays) and defaultProps.",
+        ) from None
+
+
+def _extract_template(path):
     document = _read_json(path)
     if _depth(document) > TEMPLATE_MAX_DEPTH:
         raise _invalid(f"$: objects and arrays nest more than {TEMPLATE_MAX_DEPTH} levels deep; flatten the document")
@@ -50,15 +82,22 @@ def extract_template(path: Path) -> dict:
     for field, engine in ENGINE_ONLY_FIELDS.items():
         if field in document and document["engine"] != engine:
             raise _invalid(f"$.{field}: only {engine} templates have a {field}; remove it, or set engine to {engine}")
+    duration_seconds = document["durationInFrames"] / document["fps"]
+    longest = settings.TEMPLATE_MAX_DURATION_SECONDS
+    if duration_seconds > longest:
+        raise _invalid(
+            f"$.durationInFrames: {document['durationInFrames']:g} frames at {document['fps']:g} fps last "
+            f"{duration_seconds:g} s, longer than the {longest:g} s a template may last; lower durationInFrames "
+            f"or raise fps"
+        )
     input_schema = document["inputSchema"]
     _check_input_schema(input_schema)
     default_props = document.get("defaultProps", {})
-    _raise_first_error(input_props_validator(input_schema).iter_errors(default_props), at="$.defaultProps")
+    _raise_first_error(_default_props_errors(input_schema, default_props), at="$.defaultProps")
     properties = input_schema.get("properties", {})
     asset_props = {
         name: prop[ASSET_MARKER] for name, prop in properties.items() if isinstance(prop, dict) and ASSET_MARKER in prop
     }
-    duration_seconds = document["durationInFrames"] / document["fps"]
     metadata = {
         "engine": document["engine"],
         "composition": document.get("composition"),
@@ -80,9 +119,33 @@ def extract_template(path: Path) -> dict:
     return metadata
 
 
-def input_props_validator(input_schema: dict) -> Draft202012Validator:
-    """The validator for a render's inputProps, so that they are judged exactly as defaultProps were here."""
-    return Draft202012Validator(input_schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+def _default_props_errors(input_schema, default_props):
+    """Each default prop against the schemas that apply to it by name.
+
+    Rules about the props as a whole (`required`, `minProperties`, the root's `allOf`...) wait for a
+    render's merged props: a template may require a prop it has no default for, such as an asset.
+    """
+    validator = props_validator(input_schema)
+    properties = input_schema.get("properties", {})
+    patterns = input_schema.get("patternProperties", {})
+    additional = input_schema.get("additionalProperties", True)
+    for name, value in default_props.items():
+        if "propertyNames" in input_schema:
+            for error in validator.descend(name, input_schema["propertyNames"]):
+                yield ValidationError(f"the name {error.message}", path=(name,))
+        subschemas = [properties[name]] if name in properties else []
+        subschemas += [subschema for pattern, subschema in patterns.items() if pattern_matches(pattern, name)]
+        if not subschemas:
+            if additional is False:
+                yield ValidationError(
+                    f"{name!r} is not a property of inputSchema, which allows no others (additionalProperties "
+                    f"is false); remove it or add it to inputSchema.properties",
+                    path=(name,),
+                )
+                continue
+            subschemas = [additional]
+        for subschema in subschemas:
+            yield from validator.descend(value, subschema, path=name)
 
 
 def _read_json(path):
@@ -100,7 +163,13 @@ def _read_json(path):
             "invalid_json", f"The template is not UTF-8 text (byte {exc.start}); save it as UTF-8 JSON."
         ) from None
     try:
-        document = json.loads(text, object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant)
+        document = json.loads(
+            text,
+            object_pairs_hook=_reject_duplicate_keys,
+            parse_constant=_reject_constant,
+            parse_int=_exact_int,
+            parse_float=_finite_float,
+        )
     except json.JSONDecodeError as exc:
         raise ExtractionError(
             "invalid_json", f"The template is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}."
@@ -113,6 +182,12 @@ def _read_json(path):
     if where is not None:
         raise ExtractionError(
             "invalid_json", f"The template contains U+0000 or an unpaired surrogate at {where}; remove it."
+        )
+    where, number = _first_unusable_number(document)
+    if number is not None:
+        raise _invalid(
+            f"{where}: {number} is not a number JSON carries exactly: integers must lie within ±2^53 "
+            f"(±{JSON_MAX_EXACT_INTEGER}) and numbers must be finite; use a smaller number, or a string"
         )
     return document
 
@@ -134,11 +209,46 @@ def _reject_constant(name):
     raise _NotJson(f"{name} is not a JSON number")
 
 
+class _UnusableNumber(str):
+    """A number from the file that no JSON reader can be trusted with, kept as the text it was written as."""
+
+    def __str__(self):
+        return self if len(self) <= 40 else f"{self[:20]}… ({len(self)} characters)"
+
+
+def _exact_int(text):
+    # Judged by its length before int() is called: converting a 5,000-digit integer is refused by Python
+    # (ValueError, and the asset would sit in `processing`), and any length costs quadratic time.
+    digits = len(text.lstrip("-"))
+    if digits > len(str(JSON_MAX_EXACT_INTEGER)) or abs(int(text)) > JSON_MAX_EXACT_INTEGER:
+        return _UnusableNumber(text)
+    return int(text)
+
+
+def _finite_float(text):
+    number = float(text)
+    return number if math.isfinite(number) else _UnusableNumber(text)
+
+
+def _first_unusable_number(document):
+    """(JSON path, number) of an _UnusableNumber in `document`, or (None, None); iterative."""
+    stack = [(document, ())]
+    while stack:
+        node, keys = stack.pop()
+        if isinstance(node, _UnusableNumber):
+            return _json_path("$", keys), node
+        if isinstance(node, dict):
+            stack.extend((value, (*keys, key)) for key, value in reversed(node.items()))
+        elif isinstance(node, list):
+            stack.extend((value, (*keys, index)) for index, value in reversed(list(enumerate(node))))
+    return None, None
+
+
 def _check_input_schema(input_schema):
     try:
-        Draft202012Validator.check_schema(input_schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        Re2Draft202012Validator.check_schema(input_schema, format_checker=FORMAT_CHECKER)
     except SchemaError as exc:
-        raise _invalid(f"{_join('$.inputSchema', exc.json_path)}: {_shorten(exc.message)}") from None
+        raise _invalid(f"{_join('$.inputSchema', exc.json_path)}: {_shorten(_message(exc))}") from None
     base_uri = input_schema.get("$id") or "urn:renderowl:input-schema"
     resolver = (
         referencing.Registry().with_resource(base_uri, DRAFT202012.create_resource(input_schema)).resolver(base_uri)
@@ -242,7 +352,17 @@ def _json_path(prefix, keys):
 def _raise_first_error(errors, *, at):
     error = best_match(errors)
     if error is not None:
-        raise _invalid(f"{_join(at, error.json_path)}: {_shorten(error.message)}")
+        raise _invalid(f"{_join(at, error.json_path)}: {_shorten(_message(error))}")
+
+
+def _message(error):
+    """The error's message, or for a regex RE2 cannot run, why and what to do instead."""
+    if error.validator == "format" and error.validator_value == "regex" and isinstance(error.cause, PatternError):
+        return (
+            f"{error.cause.pattern!r} is not a regex RE2 can run ({error.cause.reason}); patterns are evaluated by "
+            f"RE2, in time linear in the text, which has no backreferences or lookaround: rewrite it without them"
+        )
+    return error.message
 
 
 def _join(prefix, json_path):

@@ -249,6 +249,18 @@ def test_the_template_meta_schema_is_published(anonymous, db):
     assert response.json()["$schema"].startswith("https://json-schema.org/draft/2020-12")
 
 
+def test_the_published_meta_schema_states_the_bounds_processing_applies(anonymous, db):
+    schema = anonymous.get("/v1/schemas/template.json").json()
+    properties, definitions = schema["properties"], schema["$defs"]
+    assert (properties["fps"]["exclusiveMinimum"], properties["fps"]["maximum"]) == (0, 120)
+    assert (properties["durationInFrames"]["type"], properties["durationInFrames"]["minimum"]) == ("integer", 1)
+    assert "600 s" in properties["durationInFrames"]["description"]
+    assert (definitions["frameSize"]["minimum"], definitions["frameSize"]["maximum"]) == (16, 7680)
+    assert definitions["length"]["maximum"] == 16384
+    assert (definitions["position"]["minimum"], definitions["position"]["maximum"]) == (-16384, 16384)
+    assert "RE2" in definitions["inputSchema"]["description"]
+
+
 def test_an_upload_url_cannot_replace_the_file_it_already_stored(tenant, project):
     created = create(tenant, project["id"], size=len(TEMPLATE)).json()
     assert put(tenant, created["upload"], TEMPLATE).status_code == 201

@@ -482,7 +482,22 @@ def changed(document, value, *path):
             "'#/$defs/missing' points to nothing in inputSchema",
         ),
         (lambda t: changed(t, "H" * 81, "defaultProps", "title"), "$.defaultProps.title: 'HHH"),
-        (lambda t: changed(t, {}, "defaultProps"), "$.defaultProps: 'title' is a required property"),
+        (
+            lambda t: changed(t, 1e-300, "fps"),
+            "$.durationInFrames: 150 frames at 1e-300 fps last 1.5e+302 s, longer than the 600 s a template may last",
+        ),
+        (
+            lambda t: changed(t, 18_001, "durationInFrames"),
+            "$.durationInFrames: 18001 frames at 30 fps last 600.033 s, longer than the 600 s",
+        ),
+        (
+            lambda t: changed(t, 1e9, "scene", "layers", 0, "width"),
+            "$.scene.layers[0].width: 1000000000.0 is greater than the maximum of 16384",
+        ),
+        (
+            lambda t: changed(t, -1e9, "scene", "layers", 1, "x"),
+            "$.scene.layers[1].x: -1000000000.0 is less than the minimum of -16384",
+        ),
         (
             lambda t: changed(t, 0.5, "scene", "layers", 1, "end"),
             "$.scene.layers[1].end: 0.5 must be after start (0.5)",
@@ -543,3 +558,152 @@ def test_a_clips_soundtrack_may_feed_an_audio_layer(tmp_path):
 def test_template_declared_as_media_is_a_mismatch(tmp_path):
     error = failure("template", template_file(tmp_path, media.title_card_template()), "video/mp4")
     assert error.code == "content_type_mismatch"
+
+
+# Templates: bounds on customer input
+
+
+def test_a_catastrophic_pattern_is_answered_at_once(tmp_path):
+    # With a backtracking engine each extra `a` doubles the time: 28 took 8.8 s, these 64 would take centuries.
+    template = changed(media.title_card_template(), {"type": "string", "pattern": "^(a+)+$"}, "inputSchema",
+                       "properties", "title")
+    template["defaultProps"]["title"] = "a" * 64 + "!"
+    error = template_failure(tmp_path, template)
+    assert error.code == "invalid_template"
+    assert f"$.defaultProps.title: '{'a' * 64}!' does not match '^(a+)+$'" in error.message
+
+
+@pytest.mark.parametrize(
+    ("where", "schema", "says"),
+    [
+        (
+            "title",
+            {"type": "string", "pattern": "^(\\w)\\1$"},
+            "$.inputSchema.properties.title.pattern: '^(\\\\w)\\\\1$' is not a regex RE2 can run (invalid escape "
+            "sequence: \\1); patterns are evaluated by RE2",
+        ),
+        (
+            "tags",
+            {"type": "object", "patternProperties": {"^(?!x)": {"type": "string"}}},
+            "$.inputSchema.properties.tags.patternProperties: '^(?!x)' is not a regex RE2 can run (invalid perl "
+            "operator: (?!)",
+        ),
+    ],
+)
+def test_a_pattern_re2_cannot_run_is_refused_naming_it(tmp_path, where, schema, says):
+    error = template_failure(tmp_path, changed(media.title_card_template(), schema, "inputSchema", "properties", where))
+    assert error.code == "invalid_template"
+    assert says in error.message
+    assert "backreferences or lookaround" in error.message
+
+
+def test_a_default_that_is_not_a_regex_re2_can_run_is_refused(tmp_path):
+    template = changed(media.title_card_template(), {"type": "string", "format": "regex"}, "inputSchema",
+                       "properties", "filter")
+    template["defaultProps"]["filter"] = "(?<=a)b"
+    error = template_failure(tmp_path, template)
+    assert error.code == "invalid_template"
+    assert "$.defaultProps.filter: '(?<=a)b' is not a regex RE2 can run" in error.message
+
+
+@pytest.mark.parametrize(
+    ("number", "shown"),
+    [
+        ("1" * 4301, "11111111111111111111… (4301 characters)"),
+        ("9007199254740993", "9007199254740993"),
+        ("-9007199254740993", "-9007199254740993"),
+        ("1e400", "1e400"),
+        ("-1E+999", "-1E+999"),
+    ],
+)
+def test_numbers_json_cannot_carry_exactly_are_refused_naming_their_path(tmp_path, number, shown):
+    path = tmp_path / "template.json"
+    text = json.dumps(media.title_card_template()).replace('"defaultProps": {', f'"defaultProps": {{"n": [1, {number}], ')
+    path.write_text(text)
+    error = failure("template", path)
+    assert error.code == "invalid_template"
+    assert f"$.defaultProps.n[1]: {shown} is not a number JSON carries exactly" in error.message
+
+
+def test_integers_up_to_2_to_the_53_are_kept_exactly(tmp_path):
+    template = changed(media.title_card_template(), {"type": "integer"}, "inputSchema", "properties", "seed")
+    template["defaultProps"]["seed"] = -(2**53)
+    assert extract("template", template_file(tmp_path, template))["defaultProps"]["seed"] == -(2**53)
+
+
+def test_the_longest_duration_is_a_setting(tmp_path, settings):
+    settings.TEMPLATE_MAX_DURATION_SECONDS = 4
+    error = template_failure(tmp_path, media.title_card_template())  # 150 frames at 30 fps: 5 s
+    assert error.code == "invalid_template"
+    assert "$.durationInFrames: 150 frames at 30 fps last 5 s, longer than the 4 s a template may last" in error.message
+
+
+def test_a_prop_required_without_a_default_is_fine(tmp_path):
+    template = media.title_card_template()
+    template["inputSchema"]["required"] = ["title", "clip"]
+    template["inputSchema"]["minProperties"] = 3
+    template["defaultProps"] = {}
+    assert extract("template", template_file(tmp_path, template))["defaultProps"] == {}
+
+
+@pytest.mark.parametrize(
+    ("schema", "defaults", "says"),
+    [
+        (
+            {"type": "object", "properties": {"n": {"$ref": "#/$defs/count"}}, "$defs": {"count": {"minimum": 1}}},
+            {"n": 0},
+            "$.defaultProps.n: 0 is less than the minimum of 1",
+        ),
+        (
+            {"type": "object", "properties": {"n": {"type": "object", "required": ["x"]}}},
+            {"n": {}},
+            "$.defaultProps.n: 'x' is a required property",
+        ),
+        (
+            {"type": "object", "patternProperties": {"^n_": {"type": "integer"}}},
+            {"n_1": "one"},
+            "$.defaultProps.n_1: 'one' is not of type 'integer'",
+        ),
+        (
+            {"type": "object", "properties": {"n": {}}, "additionalProperties": {"type": "boolean"}},
+            {"other": 1},
+            "$.defaultProps.other: 1 is not of type 'boolean'",
+        ),
+        (
+            {"type": "object", "properties": {"n": {}}, "additionalProperties": False},
+            {"other": 1},
+            "$.defaultProps.other: 'other' is not a property of inputSchema, which allows no others",
+        ),
+        (
+            {"type": "object", "propertyNames": {"maxLength": 3}},
+            {"long": 1},
+            "$.defaultProps.long: the name 'long' is too long",
+        ),
+        (
+            {"type": "object", "properties": {"tags": {"type": "array", "uniqueItems": True}}},
+            {"tags": [{"a": 1}, {"a": 1.0}]},
+            "$.defaultProps.tags: [{'a': 1}, {'a': 1.0}] has non-unique elements",
+        ),
+    ],
+)
+def test_each_default_is_checked_against_the_schema_of_its_property(tmp_path, schema, defaults, says):
+    template = media.remotion_template()
+    # `required` waits for a render's merged props, but each default's own schema applies now.
+    template["inputSchema"], template["defaultProps"] = {**schema, "required": ["clip"]}, defaults
+    error = template_failure(tmp_path, template)
+    assert error.code == "invalid_template"
+    assert says in error.message
+
+
+def test_a_ref_that_loops_on_the_same_value_is_refused(tmp_path):
+    template = changed(media.title_card_template(), {"$ref": "#/properties/loop"}, "inputSchema", "properties", "loop")
+    template["defaultProps"]["loop"] = 1
+    error = template_failure(tmp_path, template)
+    assert error.code == "invalid_template"
+    assert "a $ref leads back to itself for the same value" in error.message
+
+
+def test_bindings_are_found_in_linear_time(tmp_path):
+    # Python's re took cubic time over this pattern: minutes for a text field of `{{` and 5000 spaces.
+    template = changed(media.title_card_template(), "{{" + " " * 4990 + "x", "scene", "layers", 1, "text")
+    assert extract("template", template_file(tmp_path, template))["layerCount"] == 3

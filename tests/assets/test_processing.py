@@ -238,3 +238,86 @@ def test_an_s3_upload_url_stores_once(tenant, s3_storage):
     assert again.status_code == 412
     download = tenant.client.get(f"/v1/assets/{created['asset']['id']}?include=downloadUrl").json()["downloadUrl"]
     assert requests.get(download, timeout=10).content == TEMPLATE
+
+
+# Templates: bounded customer input, through the upload flow and the processing entry point
+
+
+def processed_template(tenant, document):
+    """Upload `document` (a dict, or the bytes of the file) as a template, process it, and GET the asset."""
+    project = tenant.create_project(name="Templates")
+    body = document if isinstance(document, bytes) else json.dumps(document).encode()
+    created = create(tenant, project["id"], size=len(body)).json()
+    assert put(tenant, created["upload"], body).status_code < 300
+    asset_id = created["asset"]["id"]
+    assert tenant.client.post(f"/v1/assets/{asset_id}/upload-complete").json()["status"] == "processing"
+    asset_process(organization_id=tenant.id, asset_id=asset_id)
+    return tenant.client.get(f"/v1/assets/{asset_id}").json()
+
+
+def test_an_integer_longer_than_python_converts_fails_the_template_at_once(tenant):
+    # Python refuses to convert integers of more than 4300 digits: the run crashed and the asset sat
+    # `processing` until the sweep retried it, three times over.
+    body = TEMPLATE.replace(b'"defaultProps": {', b'"defaultProps": {"count": ' + b"7" * 4301 + b", ")
+
+    asset = processed_template(tenant, body)
+
+    assert (asset["status"], asset["error"]["code"]) == ("failed", "invalid_template")
+    assert asset["error"]["message"].startswith(
+        "The template is invalid: $.defaultProps.count: 77777777777777777777… (4301 characters) is not a number "
+        "JSON carries exactly: integers must lie within ±2^53"
+    )
+    assert events_of(tenant) == ["asset.uploaded", "asset.failed"]
+
+
+def test_a_frame_rate_that_makes_the_template_endless_fails_naming_the_field(tenant):
+    document = {**json.loads(TEMPLATE), "fps": 1e-300}
+
+    asset = processed_template(tenant, document)
+
+    assert (asset["status"], asset["error"]["code"]) == ("failed", "invalid_template")
+    assert "$.durationInFrames: 150 frames at 1e-300 fps last 1.5e+302 s, longer than the 600 s" in (
+        asset["error"]["message"]
+    )
+
+
+def test_a_template_may_require_a_prop_it_has_no_default_for(tenant):
+    document = json.loads(TEMPLATE)
+    document["inputSchema"]["required"] = ["title", "clip"]  # an asset prop cannot have a default
+
+    asset = processed_template(tenant, document)
+
+    assert asset["status"] == "ready", asset["error"]
+    assert asset["metadata"]["defaultProps"] == {"title": "Hello"}
+
+
+def test_a_default_that_breaks_its_own_property_schema_still_fails(tenant):
+    document = json.loads(TEMPLATE)
+    document["inputSchema"]["required"] = ["title", "clip"]
+    document["defaultProps"]["title"] = "T" * 81
+
+    asset = processed_template(tenant, document)
+
+    assert (asset["status"], asset["error"]["code"]) == ("failed", "invalid_template")
+    assert asset["error"]["message"].startswith(f"The template is invalid: $.defaultProps.title: '{'T' * 81}' is too long")
+
+
+# The first alarm may land in a weakref callback, where Python drops the exception (and reports it);
+# the next one, a tenth of a second later, interrupts the validation.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_template_processing_has_a_time_budget_of_its_own(tenant, settings):
+    # Every word is tried against 201 alternatives: about 5 s of validation, far past a budget of 50 ms.
+    settings.TEMPLATE_PROCESSING_TIMEOUT_SECONDS = 0.05
+    document = json.loads(TEMPLATE)
+    alternatives = [{"const": number} for number in range(200)] + [{"type": "string"}]
+    document["inputSchema"]["properties"]["words"] = {"type": "array", "items": {"anyOf": alternatives}}
+    document["defaultProps"]["words"] = ["word"] * 2000
+
+    asset = processed_template(tenant, document)
+
+    assert (asset["status"], asset["error"]["code"]) == ("failed", "template_too_complex")
+    assert asset["error"]["message"].startswith(
+        "Validating the template took more than 0.05 s, the most one may take; simplify inputSchema"
+    )
+    assert signal.getsignal(signal.SIGALRM) is signal.SIG_DFL  # the worker's alarm is left as it was
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
