@@ -15,6 +15,13 @@ logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
+# An error response stays small whatever the request held: at most this many field errors (the
+# detail says how many more there were), each field path and message, and the detail, cut to length.
+MAX_FIELD_ERRORS = 50
+MAX_DETAIL_CHARS = 2000
+MAX_FIELD_CHARS = 200
+MAX_MESSAGE_CHARS = 500
+
 
 class ApiError(exceptions.APIException):
     """An error with its own status and stable code; raise subclasses or instances from services and views."""
@@ -94,15 +101,45 @@ def flatten_field_errors(detail, prefix=""):
     return [{"field": prefix or None, "message": str(detail)}]
 
 
+def shorten(text, limit):
+    """`text` cut to at most `limit` characters, marked with an ellipsis when cut."""
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def field_errors_summary(errors):
+    """The detail and errors of a validation problem: the first MAX_FIELD_ERRORS, and how many more there were."""
+    shown = errors[:MAX_FIELD_ERRORS]
+    detail = "; ".join(
+        f"{shorten(e['field'], MAX_FIELD_CHARS)}: {e['message']}" if e["field"] else e["message"] for e in shown
+    )
+    if len(errors) > len(shown):
+        detail = (
+            f"{len(errors)} field errors; the first {len(shown)} are listed, "
+            f"{len(errors) - len(shown)} more were left out. {detail}"
+        )
+    return detail or "The request is invalid.", shown
+
+
+def bounded_errors(errors):
+    return [
+        {
+            "field": None if e.get("field") is None else shorten(e["field"], MAX_FIELD_CHARS),
+            "message": shorten(e.get("message", ""), MAX_MESSAGE_CHARS),
+        }
+        for e in (errors or [])[:MAX_FIELD_ERRORS]
+    ]
+
+
 def problem(status_code, *, code, detail, title=None, errors=None):
-    """The problem+json body for an error."""
+    """The problem+json body for an error, bounded in size whatever the request held."""
     return {
         "type": f"urn:renderowl:problem:{code}",
         "title": title or TITLES.get(status_code, "Error"),
         "status": status_code,
-        "detail": detail,
+        "detail": shorten(detail, MAX_DETAIL_CHARS),
         "code": code,
-        "errors": errors or [],
+        "errors": bounded_errors(errors),
         "request_id": current_request_id.get(),
     }
 
@@ -140,11 +177,8 @@ def problem_exception_handler(exc, context):
             exc.status_code, code=exc.code, detail=str(exc.detail), title=exc.title, errors=exc.errors, headers=headers
         )
     if isinstance(exc, exceptions.ValidationError):
-        errors = flatten_field_errors(exc.detail)
-        detail = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors)
-        return problem_response(
-            400, code="validation_error", detail=detail or "The request is invalid.", errors=errors, headers=headers
-        )
+        detail, errors = field_errors_summary(flatten_field_errors(exc.detail))
+        return problem_response(400, code="validation_error", detail=detail, errors=errors, headers=headers)
     codes = exc.get_codes()
     code = CODES.get(codes if isinstance(codes, str) else "", "error")
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
