@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # ReDoc's JavaScript for /docs, served from here rather than a CDN
     "django_celery_beat",
     "organizations",
     "projects",
@@ -127,6 +128,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["renderowl.api.throttling.ApiKeyRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["renderowl.api.renderers.CamelCaseJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["renderowl.api.parsers.CamelCaseJSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "renderowl.api.renderers.ProblemJSONContentNegotiation",
     "DEFAULT_SCHEMA_CLASS": "renderowl.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "renderowl.api.errors.problem_exception_handler",
     "UNAUTHENTICATED_USER": None,
@@ -142,6 +144,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_NO_READ_ONLY_REQUIRED": False,
     "ENUM_ADD_EXPLICIT_BLANK_NULL_CHOICE": False,
     "SCHEMA_PATH_PREFIX": r"/v1",
+    "REDOC_DIST": "SIDECAR",
     "CAMELIZE_NAMES": False,
     "ENUM_NAME_OVERRIDES": {
         "WebhookEndpointStatusEnum": "webhooks.models.WebhookEndpoint.Status",

@@ -208,9 +208,42 @@ def not_found_view(request, exception=None):
     return plain_problem_response(404, code="not_found", detail=f"No route matches {request.path}.")
 
 
+SERVER_ERROR_DETAIL = "The server failed to handle this request; quote the requestId when reporting it."
+
+
 def server_error_view(request):
-    return plain_problem_response(
-        500,
-        code="internal_error",
-        detail="The server failed to handle this request; quote the requestId when reporting it.",
-    )
+    return plain_problem_response(500, code="internal_error", detail=SERVER_ERROR_DETAIL)
+
+
+# Errors Django answers itself, outside DRF: its debug pages under DEBUG, its plain 400/403 pages, and
+# 405s of plain views. The client gets the same problem+json as anywhere else.
+DJANGO_ERRORS = {
+    400: ("bad_request", "The request was refused before it reached the API: check its Host header and framing."),
+    403: ("forbidden", "This request is not allowed."),
+    404: ("not_found", None),
+    405: ("method_not_allowed", None),
+    500: ("internal_error", SERVER_ERROR_DETAIL),
+}
+KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+
+
+def is_json_response(response):
+    media_type = response.get("Content-Type", "").split(";")[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def problem_for_django_error(request, response):
+    """`response` unless it is an error page Django rendered itself (HTML or text); then its problem+json twin."""
+    if response.status_code < 400 or is_json_response(response):
+        return response
+    code, detail = DJANGO_ERRORS.get(response.status_code, ("error", TITLES.get(response.status_code, "Error.")))
+    if response.status_code == 404:
+        detail = f"No route matches {request.path}."
+    elif response.status_code == 405:
+        allowed = response.get("Allow")
+        detail = f"{request.method} is not allowed here" + (f"; use {allowed}." if allowed else ".")
+    problem_page = plain_problem_response(response.status_code, code=code, detail=detail)
+    for header in KEPT_HEADERS:
+        if header in response:
+            problem_page[header] = response[header]
+    return problem_page

@@ -128,3 +128,58 @@ def test_a_huge_unknown_field_name_is_not_echoed_in_full(tenant):
     problem = assert_problem(response, 400, "validation_error")
     assert problem["errors"][0]["field"].startswith("xxx")
     assert len(response.content) < 5000
+
+
+# --- Errors Django answers itself: problem+json in development (DEBUG) too --------------------------
+
+
+@pytest.mark.parametrize("path", ["/v1/nothing-here", "/v1/projects/", "/nothing-at-all"])
+def test_unknown_path_is_a_problem_404_under_debug_too(tenant, settings, path):
+    """`make run` (DEBUG) answered Django's HTML debug page."""
+    settings.DEBUG = True
+    body = assert_problem(tenant.client.get(path, HTTP_ACCEPT="text/html"), 404, "not_found")
+    assert body["detail"] == f"No route matches {path}."
+
+
+@pytest.mark.urls("tests.renderowl.failing_urls")
+def test_a_server_fault_is_a_problem_500_under_debug_too(tenant, settings):
+    settings.DEBUG = True
+    tenant.client.raise_request_exception = False
+
+    response = tenant.client.get("/v1/test-only/fail", HTTP_ACCEPT="text/html")
+
+    assert_problem(response, 500, "internal_error")
+    assert "fault the test provokes" not in response.content.decode()
+
+
+def test_a_method_a_plain_view_refuses_is_a_problem_405(anonymous, db, settings):
+    settings.DEBUG = True
+    response = anonymous.post("/")
+    body = assert_problem(response, 405, "method_not_allowed")
+    assert response["Allow"] == "GET, HEAD"
+    assert body["detail"] == "POST is not allowed here; use GET, HEAD."
+
+
+@pytest.mark.parametrize("accept", ["application/problem+json", "application/problem+json;q=0.9, text/html"])
+def test_accept_problem_json_is_honoured_not_406(tenant, accept):
+    listed = tenant.client.get("/v1/projects", HTTP_ACCEPT=accept)
+    missing = tenant.client.get("/v1/projects/prj_missing", HTTP_ACCEPT=accept)
+
+    assert listed.status_code == 200
+    assert listed.json()["data"] == []
+    assert_problem(missing, 404, "not_found")
+    assert_problem(tenant.client.get("/v1/projects", HTTP_ACCEPT="text/html"), 406, "not_acceptable")
+
+
+def test_the_root_points_to_the_api_docs_and_admin(anonymous, db, settings):
+    settings.DEBUG = True
+    response = anonymous.get("/")
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "api": "http://testserver/v1",
+        "openapi": "http://testserver/v1/openapi.json",
+        "docs": "http://testserver/docs",
+        "admin": "http://testserver/admin/",
+        "health": "http://testserver/healthz",
+    }

@@ -54,3 +54,14 @@ def test_schema_and_docs_are_served(anonymous, db):
     assert response.status_code == 200
     assert "/v1/projects" in json.loads(response.content)["paths"]
     assert anonymous.get("/docs").status_code == 200
+
+
+def test_docs_load_redoc_from_this_server_not_a_cdn(anonymous, db):
+    page = anonymous.get("/docs").content.decode()
+
+    script = "/static/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js"
+    assert f'src="{script}"' in page
+    assert "https://" not in page  # neither a CDN nor Google Fonts
+    served = anonymous.get(script)
+    assert served.status_code == 200
+    assert b"Redoc" in b"".join(served.streaming_content)
