@@ -156,6 +156,8 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
         "drf_spectacular.hooks.postprocess_schema_enums",
         "renderowl.api.schema.forbid_unknown_request_fields",
+        "renderowl.api.schema.camel_case_path_parameters",
+        "renderowl.api.schema.document_created_location",
     ],
 }
 
