@@ -118,14 +118,14 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 MAX_REQUEST_BODY_BYTES = get_from_env("MAX_REQUEST_BODY_BYTES", 1024 * 1024, cast=int)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 
-# Per API key, per minute, shared by every API process through Redis.
+# Per organization (all its API keys together), per minute, shared by every API process through Redis.
 RATE_LIMIT_PER_MINUTE = get_from_env("RATE_LIMIT_PER_MINUTE", 1200, cast=int)
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["renderowl.api.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_THROTTLE_CLASSES": ["renderowl.api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["renderowl.api.throttling.OrganizationRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["renderowl.api.renderers.CamelCaseJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["renderowl.api.parsers.CamelCaseJSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "renderowl.api.renderers.ProblemJSONContentNegotiation",

@@ -183,7 +183,7 @@ def problem_exception_handler(exc, context):
     code = CODES.get(codes if isinstance(codes, str) else "", "error")
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     if isinstance(exc, exceptions.Throttled):
-        detail = f"Rate limit exceeded for this API key. Retry after {headers.get('Retry-After', '1')} seconds."
+        detail = f"Rate limit exceeded for this organization. Retry after {headers.get('Retry-After', '1')} seconds."
     return problem_response(exc.status_code, code=code, detail=str(detail), headers=headers)
 
 

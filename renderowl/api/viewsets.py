@@ -13,6 +13,7 @@ from renderowl.api.converters import RESOURCE_ID_PATTERN
 from renderowl.api.errors import ApiError, InvalidRequest
 from renderowl.api.idempotency import IdempotentReplay, idempotency_begin
 from renderowl.api.pagination import PAGINATION_PARAMS, KeysetPagination
+from renderowl.api.throttling import rate_limit_headers
 from renderowl.tenancy import activate_organization
 
 
@@ -109,4 +110,6 @@ class TenantViewSet(viewsets.GenericViewSet):
                 idempotency.release()
         if response.status_code == status.HTTP_201_CREATED and "Location" not in response:
             response["Location"] = request.build_absolute_uri(self.created_location(response.data))
+        for header, value in rate_limit_headers(request).items():
+            response[header] = value
         return super().finalize_response(request, response, *args, **kwargs)
