@@ -12,6 +12,8 @@ if DJANGO_ENV not in {"development", "test", "production"}:
 PRODUCTION = DJANGO_ENV == "production"
 
 SECRET_KEY = get_from_env("SECRET_KEY", "dev-only-insecure-secret-key-do-not-use-in-production", required=PRODUCTION)
+# Earlier keys, still accepted (never used to sign) while a rotation settles: pagination cursors, signed URLs.
+SECRET_KEY_FALLBACKS = get_from_env("SECRET_KEY_FALLBACKS", [], cast=as_list)
 DEBUG = get_from_env("DEBUG", not PRODUCTION and DJANGO_ENV != "test", cast=as_bool)
 ALLOWED_HOSTS = get_from_env(
     "ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"], required=PRODUCTION, cast=as_list
