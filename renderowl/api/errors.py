@@ -122,6 +122,7 @@ def field_errors_summary(errors):
 
 
 def bounded_errors(errors):
+    """At most MAX_FIELD_ERRORS entries, each field path and message cut to length (the last line of defence)."""
     return [
         {
             "field": None if e.get("field") is None else shorten(e["field"], MAX_FIELD_CHARS),
