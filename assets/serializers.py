@@ -3,7 +3,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from assets.models import Asset
-from renderowl.api.serializers import NonBlankCharField, StrictCharField, StrictIntegerField, StrictSerializer
+from renderowl.api.serializers import (
+    BoundedListField,
+    NonBlankCharField,
+    StrictCharField,
+    StrictIntegerField,
+    StrictSerializer,
+)
 
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 50
@@ -62,7 +68,7 @@ class AssetUploadResponseSerializer(serializers.Serializer):
     upload = UploadSerializer()
 
 
-class TagsField(serializers.ListField):
+class TagsField(BoundedListField):
     """Up to 20 labels of up to 50 characters; duplicates are dropped, order kept."""
 
     def __init__(self, **kwargs):

@@ -62,7 +62,9 @@ def storage_upload(request, storage, token):
         return _signature_problem(exc)
 
     content_type = request.META.get("CONTENT_TYPE", "")
-    if content_type != grant.content_type:
+    # Parameters (`; charset=utf-8`, which many clients add) do not change what the file is; the file is
+    # stored with the declared type either way.
+    if media_type(content_type) != media_type(grant.content_type):
         return plain_problem_response(
             400,
             code="content_type_mismatch",
@@ -135,6 +137,11 @@ def storage_download(request, storage, token):
     response["Content-Security-Policy"] = "sandbox"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def media_type(content_type):
+    """`Application/JSON; charset=utf-8` -> `application/json`."""
+    return content_type.split(";", 1)[0].strip().lower()
 
 
 def _too_large(size):

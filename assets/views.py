@@ -1,5 +1,6 @@
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -72,6 +73,9 @@ class ProjectAssetViewSet(mixins.ListModelMixin, TenantViewSet):
         asset, upload = asset_create(organization=self.organization, project_id=project_id, **params)
         body = {"asset": AssetSerializer(asset).data, "upload": UploadSerializer(upload).data}
         return Response(body, status=status.HTTP_201_CREATED)
+
+    def created_location(self, data):
+        return reverse("asset-detail", kwargs={"pk": data["asset"]["id"]})
 
 
 class AssetViewSet(mixins.RetrieveModelMixin, TenantViewSet):

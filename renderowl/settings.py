@@ -12,6 +12,8 @@ if DJANGO_ENV not in {"development", "test", "production"}:
 PRODUCTION = DJANGO_ENV == "production"
 
 SECRET_KEY = get_from_env("SECRET_KEY", "dev-only-insecure-secret-key-do-not-use-in-production", required=PRODUCTION)
+# Earlier keys, still accepted (never used to sign) while a rotation settles: pagination cursors, signed URLs.
+SECRET_KEY_FALLBACKS = get_from_env("SECRET_KEY_FALLBACKS", [], cast=as_list)
 DEBUG = get_from_env("DEBUG", not PRODUCTION and DJANGO_ENV != "test", cast=as_bool)
 ALLOWED_HOSTS = get_from_env(
     "ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"], required=PRODUCTION, cast=as_list
@@ -29,6 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # ReDoc's JavaScript for /docs, served from here rather than a CDN
     "django_celery_beat",
     # The platform's apps, upstream first (docs/ARCHITECTURE.md): their ready() registers event types
     # in this order, which is the order of the OpenAPI enums and the docs' list.
@@ -126,16 +129,17 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 MAX_REQUEST_BODY_BYTES = get_from_env("MAX_REQUEST_BODY_BYTES", 1024 * 1024, cast=int)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 
-# Per API key, per minute, shared by every API process through Redis.
+# Per organization (all its API keys together), per minute, shared by every API process through Redis.
 RATE_LIMIT_PER_MINUTE = get_from_env("RATE_LIMIT_PER_MINUTE", 1200, cast=int)
 IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["organizations.authentication.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_THROTTLE_CLASSES": ["renderowl.api.throttling.ApiKeyRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["renderowl.api.throttling.OrganizationRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["renderowl.api.renderers.CamelCaseJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["renderowl.api.parsers.CamelCaseJSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "renderowl.api.renderers.ProblemJSONContentNegotiation",
     "DEFAULT_SCHEMA_CLASS": "renderowl.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "renderowl.api.errors.problem_exception_handler",
     "UNAUTHENTICATED_USER": None,
@@ -151,6 +155,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_NO_READ_ONLY_REQUIRED": False,
     "ENUM_ADD_EXPLICIT_BLANK_NULL_CHOICE": False,
     "SCHEMA_PATH_PREFIX": r"/v1",
+    "REDOC_DIST": "SIDECAR",
     "CAMELIZE_NAMES": False,
     "ENUM_NAME_OVERRIDES": {
         "WebhookEndpointStatusEnum": "webhooks.models.WebhookEndpoint.Status",
@@ -162,6 +167,8 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
         "drf_spectacular.hooks.postprocess_schema_enums",
         "renderowl.api.schema.forbid_unknown_request_fields",
+        "renderowl.api.schema.camel_case_path_parameters",
+        "renderowl.api.schema.document_created_location",
     ],
 }
 

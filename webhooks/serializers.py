@@ -2,7 +2,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from events.registry import event_filter_choices
-from renderowl.api.serializers import StrictBooleanField, StrictCharField, StrictRegexField, StrictSerializer
+from renderowl.api.serializers import (
+    BoundedListField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictRegexField,
+    StrictSerializer,
+)
 from webhooks.models import Attempt, Delivery, WebhookEndpoint
 
 URL_PATTERN = r"^https?://[^\s/?#]+[^\s]*$"
@@ -31,11 +37,11 @@ class WebhookEndpointCreateSerializer(StrictSerializer):
     url = StrictRegexField(URL_PATTERN, max_length=2048, error_messages={"invalid": URL_MESSAGE},
                            help_text="http(s) URL of a public address.")
     description = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
-    events = serializers.ListField(
+    events = BoundedListField(
         child=EventFilterField(), required=False, default=list, max_length=50,
         help_text="Event types or wildcards such as render.*; empty or absent means every event.",
     )
-    project_ids = serializers.ListField(
+    project_ids = BoundedListField(
         child=StrictCharField(max_length=40), required=False, default=list, max_length=100,
         help_text="Only these projects' events; empty or absent means every project.",
     )
@@ -45,8 +51,8 @@ class WebhookEndpointCreateSerializer(StrictSerializer):
 class WebhookEndpointUpdateSerializer(StrictSerializer):
     url = StrictRegexField(URL_PATTERN, max_length=2048, required=False, error_messages={"invalid": URL_MESSAGE})
     description = StrictCharField(max_length=500, required=False, allow_blank=True)
-    events = serializers.ListField(child=EventFilterField(), required=False, max_length=50)
-    project_ids = serializers.ListField(child=StrictCharField(max_length=40), required=False, max_length=100)
+    events = BoundedListField(child=EventFilterField(), required=False, max_length=50)
+    project_ids = BoundedListField(child=StrictCharField(max_length=40), required=False, max_length=100)
     enabled = StrictBooleanField(required=False, help_text="true re-enables a disabled endpoint.")
 
 

@@ -65,7 +65,7 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, T
         request=WebhookTestSerializer,
         responses={202: DeliveryDetailSerializer},
         description="Queues a signed webhook.test event to this endpoint alone and answers at once with the "
-        "pending delivery: a worker sends it within seconds; poll GET /v1/webhooks/{id}/deliveries/{deliveryId} "
+        "pending delivery: a worker sends it within seconds; poll GET /v1/webhooks/{webhookId}/deliveries/{deliveryId} "
         "for the attempt's outcome. At most WEBHOOK_MANUAL_SENDS_IN_FLIGHT (5) test sends and retries of an "
         "organization wait at once (409 too_many_manual_sends).",
     )

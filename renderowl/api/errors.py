@@ -16,6 +16,13 @@ logger = logging.getLogger(__name__)
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
+# An error response stays small whatever the request held: at most this many field errors (the
+# detail says how many more there were), each field path and message, and the detail, cut to length.
+MAX_FIELD_ERRORS = 50
+MAX_DETAIL_CHARS = 2000
+MAX_FIELD_CHARS = 200
+MAX_MESSAGE_CHARS = 500
+
 
 class ApiError(exceptions.APIException):
     """An HTTP-level error of the API plumbing itself (pagination, idempotency); domain code raises DomainError."""
@@ -103,15 +110,46 @@ def flatten_field_errors(detail, prefix=""):
     return [{"field": prefix or None, "message": str(detail)}]
 
 
+def shorten(text, limit):
+    """`text` cut to at most `limit` characters, marked with an ellipsis when cut."""
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def field_errors_summary(errors):
+    """The detail and errors of a validation problem: the first MAX_FIELD_ERRORS, and how many more there were."""
+    shown = errors[:MAX_FIELD_ERRORS]
+    detail = "; ".join(
+        f"{shorten(e['field'], MAX_FIELD_CHARS)}: {e['message']}" if e["field"] else e["message"] for e in shown
+    )
+    if len(errors) > len(shown):
+        detail = (
+            f"{len(errors)} field errors; the first {len(shown)} are listed, "
+            f"{len(errors) - len(shown)} more were left out. {detail}"
+        )
+    return detail or "The request is invalid.", shown
+
+
+def bounded_errors(errors):
+    """At most MAX_FIELD_ERRORS entries, each field path and message cut to length (the last line of defence)."""
+    return [
+        {
+            "field": None if e.get("field") is None else shorten(e["field"], MAX_FIELD_CHARS),
+            "message": shorten(e.get("message", ""), MAX_MESSAGE_CHARS),
+        }
+        for e in (errors or [])[:MAX_FIELD_ERRORS]
+    ]
+
+
 def problem(status_code, *, code, detail, title=None, errors=None):
-    """The problem+json body for an error."""
+    """The problem+json body for an error, bounded in size whatever the request held."""
     return {
         "type": f"urn:renderowl:problem:{code}",
         "title": title or TITLES.get(status_code, "Error"),
         "status": status_code,
-        "detail": detail,
+        "detail": shorten(detail, MAX_DETAIL_CHARS),
         "code": code,
-        "errors": errors or [],
+        "errors": bounded_errors(errors),
         "request_id": current_request_id.get(),
     }
 
@@ -151,16 +189,13 @@ def problem_exception_handler(exc, context):
             exc.status_code, code=exc.code, detail=str(exc.detail), title=exc.title, errors=exc.errors, headers=headers
         )
     if isinstance(exc, exceptions.ValidationError):
-        errors = flatten_field_errors(exc.detail)
-        detail = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors)
-        return problem_response(
-            400, code="validation_error", detail=detail or "The request is invalid.", errors=errors, headers=headers
-        )
+        detail, errors = field_errors_summary(flatten_field_errors(exc.detail))
+        return problem_response(400, code="validation_error", detail=detail, errors=errors, headers=headers)
     codes = exc.get_codes()
     code = CODES.get(codes if isinstance(codes, str) else "", "error")
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
     if isinstance(exc, exceptions.Throttled):
-        detail = f"Rate limit exceeded for this API key. Retry after {headers.get('Retry-After', '1')} seconds."
+        detail = f"Rate limit exceeded for this organization. Retry after {headers.get('Retry-After', '1')} seconds."
     return problem_response(exc.status_code, code=code, detail=str(detail), headers=headers)
 
 
@@ -190,9 +225,42 @@ def not_found_view(request, exception=None):
     return plain_problem_response(404, code="not_found", detail=f"No route matches {request.path}.")
 
 
+SERVER_ERROR_DETAIL = "The server failed to handle this request; quote the requestId when reporting it."
+
+
 def server_error_view(request):
-    return plain_problem_response(
-        500,
-        code="internal_error",
-        detail="The server failed to handle this request; quote the requestId when reporting it.",
-    )
+    return plain_problem_response(500, code="internal_error", detail=SERVER_ERROR_DETAIL)
+
+
+# Errors Django answers itself, outside DRF: its debug pages under DEBUG, its plain 400/403 pages, and
+# 405s of plain views. The client gets the same problem+json as anywhere else.
+DJANGO_ERRORS = {
+    400: ("bad_request", "The request was refused before it reached the API: check its Host header and framing."),
+    403: ("forbidden", "This request is not allowed."),
+    404: ("not_found", None),
+    405: ("method_not_allowed", None),
+    500: ("internal_error", SERVER_ERROR_DETAIL),
+}
+KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+
+
+def is_json_response(response):
+    media_type = response.get("Content-Type", "").split(";")[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def problem_for_django_error(request, response):
+    """`response` unless it is an error page Django rendered itself (HTML or text); then its problem+json twin."""
+    if response.status_code < 400 or is_json_response(response):
+        return response
+    code, detail = DJANGO_ERRORS.get(response.status_code, ("error", TITLES.get(response.status_code, "Error.")))
+    if response.status_code == 404:
+        detail = f"No route matches {request.path}."
+    elif response.status_code == 405:
+        allowed = response.get("Allow")
+        detail = f"{request.method} is not allowed here" + (f"; use {allowed}." if allowed else ".")
+    problem_page = plain_problem_response(response.status_code, code=code, detail=detail)
+    for header in KEPT_HEADERS:
+        if header in response:
+            problem_page[header] = response[header]
+    return problem_page

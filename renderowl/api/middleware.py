@@ -1,4 +1,5 @@
-"""Per-request context: a request id on every response and log line, and the body-size limit."""
+"""Per-request context: a request id on every response and log line, the body-size limit, and
+problem+json for the errors Django answers itself (its DEBUG pages included), outside the admin."""
 
 import logging
 import re
@@ -7,7 +8,7 @@ import time
 
 from django.conf import settings
 
-from renderowl.api.errors import plain_problem_response
+from renderowl.api.errors import plain_problem_response, problem_for_django_error
 from renderowl.logging import current_request_id
 from renderowl.tenancy import current_organization_id
 
@@ -17,6 +18,8 @@ SIGNED_PATH_PREFIX = "/v1/storage/"
 SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 # Signed uploads to the local storage backend stream to disk and enforce their own signed size.
 STREAMED_UPLOAD_PATH_PREFIX = "/v1/storage/upload/"
+# The operators' HTML admin keeps Django's own error pages (and, under DEBUG, its debug pages).
+ADMIN_PATH_PREFIX = "/admin/"
 
 
 def new_request_id():
@@ -47,6 +50,8 @@ class RequestContextMiddleware:
         started = time.monotonic()
         try:
             response = self._too_large(request) or self.get_response(request)
+            if not request.path_info.startswith(ADMIN_PATH_PREFIX):
+                response = problem_for_django_error(request, response)
             response["X-Request-Id"] = request_id
             logger.info(
                 "request",

@@ -1,6 +1,9 @@
 """Keyset (cursor) pagination over (sort key, id): every page costs what the first one costs.
 
-The cursor is opaque to clients: base64url JSON of the sort and the last row's key and id.
+The cursor is opaque to clients: base64url JSON of the sort and the last row's key and id, signed
+with an HMAC keyed from SECRET_KEY. A cursor the server did not issue is refused before it is
+decoded, so a forged one can never reach json.loads or a query (a lone surrogate, an offset
+PostgreSQL refuses, brackets nested a thousand deep were all 500s).
 """
 
 import base64
@@ -9,6 +12,7 @@ import json
 import re
 from datetime import datetime
 
+from django.core import signing
 from django.db.models import BooleanField, DateTimeField
 from django.db.models.expressions import RawSQL
 from rest_framework.pagination import BasePagination
@@ -19,6 +23,21 @@ from renderowl.api.errors import InvalidRequest
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 PAGINATION_PARAMS = ("limit", "cursor", "sort")
+# Signed cursors are base64url payload, ".", base64url signature; issued ones are far shorter than this.
+CURSOR_PATTERN = re.compile(r"[A-Za-z0-9_\-]{1,4000}\.[A-Za-z0-9_\-]{20,100}")
+
+
+def cursor_signer():
+    """Signs with SECRET_KEY and still accepts cursors signed with SECRET_KEY_FALLBACKS during a rotation."""
+    return signing.Signer(salt="renderowl.api.pagination.cursor", sep=".")
+
+
+def invalid_cursor():
+    return InvalidRequest(
+        "cursor is not one this API issued; pass nextCursor from the previous page unchanged.",
+        code="invalid_cursor",
+        field="cursor",
+    )
 
 
 class KeysetPagination(BasePagination):
@@ -124,30 +143,30 @@ class KeysetPagination(BasePagination):
         except ValueError:
             parsed = None
         if parsed is None or parsed.tzinfo is None:
-            raise InvalidRequest(
-                "cursor is not one this API issued; pass nextCursor from the previous page unchanged.",
-                code="invalid_cursor",
-                field="cursor",
-            )
+            raise invalid_cursor()
         return parsed
 
     @staticmethod
     def _encode(sort, value, last_id):
         if isinstance(value, datetime):
             value = value.isoformat()
-        payload = json.dumps({"s": sort, "v": value, "id": last_id}, separators=(",", ":"))
-        return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+        # UTF-8 rather than \u escapes: a 255-character name stays well inside a URL's length limits.
+        payload = json.dumps({"s": sort, "v": value, "id": last_id}, separators=(",", ":"), ensure_ascii=False)
+        return cursor_signer().sign(base64.urlsafe_b64encode(payload.encode()).decode().rstrip("="))
 
     def _decode(self, cursor, sort):
-        invalid = InvalidRequest(
-            "cursor is not one this API issued; pass nextCursor from the previous page unchanged.",
-            code="invalid_cursor",
-            field="cursor",
-        )
+        invalid = invalid_cursor()
+        if not CURSOR_PATTERN.fullmatch(cursor):
+            raise invalid
         try:
-            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+            encoded = cursor_signer().unsign(cursor)
+        except signing.BadSignature:
+            raise invalid from None
+        # Signed by this server, so well-formed; the checks below only guard against a leaked SECRET_KEY.
+        try:
+            raw = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
             payload = json.loads(raw)
-        except (binascii.Error, ValueError, UnicodeDecodeError):
+        except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
             raise invalid from None
         if not isinstance(payload, dict) or not isinstance(payload.get("id"), str):
             raise invalid

@@ -3,6 +3,7 @@
 from functools import lru_cache
 
 from djangorestframework_camel_case.util import camelize_re, underscore_to_camel
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import JSONRenderer
 
 # Keys inside these fields belong to the customer and are never re-cased.
@@ -32,3 +33,19 @@ def camelize(data):
 class CamelCaseJSONRenderer(JSONRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None):
         return super().render(camelize(data), accepted_media_type, renderer_context)
+
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class ProblemJSONContentNegotiation(DefaultContentNegotiation):
+    """Reads `application/problem+json` in Accept as accepting JSON, so a client that names it is not a 406.
+
+    Errors are problem+json whatever Accept says; successful responses stay application/json.
+    """
+
+    def get_accept_list(self, request):
+        return [
+            "application/json" + token[len(PROBLEM_JSON):] if token.lower().startswith(PROBLEM_JSON) else token
+            for token in super().get_accept_list(request)
+        ]

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from renderowl.api.errors import PROBLEM_CONTENT_TYPE
 from renderowl.api.idempotency import KEY_PATTERN
+from renderowl.api.renderers import camel_key
 
 
 class FieldErrorSerializer(serializers.Serializer):
@@ -42,6 +43,50 @@ def forbid_unknown_request_fields(result, generator, request, public):
     for name, component in result.get("components", {}).get("schemas", {}).items():
         if name.endswith("Request") and component.get("type") == "object":
             component["additionalProperties"] = False
+    return result
+
+
+def path_parameter_name(collection):
+    """`projects` -> `projectId`: a path parameter is named after the collection segment before it."""
+    singular = collection[:-3] + "y" if collection.endswith("ies") else collection.removesuffix("s")
+    return camel_key(f"{singular.replace('-', '_')}_id")
+
+
+def camel_case_path_parameters(result, generator, request, public):
+    """Postprocessing hook: path parameters are camelCase like the rest of the wire and say what they name.
+
+    `/v1/projects/{id}` and `/v1/projects/{project_id}/assets` both become `{projectId}`; the URLs
+    themselves are unchanged.
+    """
+    paths = {}
+    for route, operations in result.get("paths", {}).items():
+        segments = route.split("/")
+        renames = {}
+        for index, segment in enumerate(segments):
+            if segment.startswith("{") and segment.endswith("}") and index > 0:
+                renames[segment[1:-1]] = path_parameter_name(segments[index - 1])
+                segments[index] = "{" + renames[segment[1:-1]] + "}"
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []) if isinstance(operation, dict) else ():
+                if parameter.get("in") == "path" and parameter["name"] in renames:
+                    parameter["name"] = renames[parameter["name"]]
+        paths["/".join(segments)] = operations
+    result["paths"] = paths
+    return result
+
+
+CREATED_LOCATION_HEADER = {
+    "Location": {"schema": {"type": "string", "format": "uri"}, "description": "The URL of the created resource."}
+}
+
+
+def document_created_location(result, generator, request, public):
+    """Postprocessing hook: every 201 response carries Location."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            created = operation.get("responses", {}).get("201") if isinstance(operation, dict) else None
+            if created is not None:
+                created.setdefault("headers", {}).update(CREATED_LOCATION_HEADER)
     return result
 
 

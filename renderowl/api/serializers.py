@@ -70,6 +70,22 @@ class StrictRegexField(serializers.RegexField, StrictCharField):
     """A StrictCharField that must also match a pattern."""
 
 
+class BoundedListField(serializers.ListField):
+    """A list with a required `max_length`, checked before any item is: an oversized list costs one error.
+
+    DRF's ListField validates every item and only then its length, so a 200,000-item list answered
+    200,000 item errors. Use this for every list a request body may carry.
+    """
+
+    def __init__(self, *, max_length, **kwargs):
+        super().__init__(max_length=max_length, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, list) and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
+
+
 class StrictSerializer(serializers.Serializer):
     """Rejects fields it does not declare, so a typo is an error rather than silently ignored."""
 
@@ -102,9 +118,10 @@ class MetadataField(serializers.DictField):
         super().__init__(child=StrictCharField(max_length=METADATA_MAX_VALUE_LENGTH, allow_blank=True), **kwargs)
 
     def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        if len(value) > METADATA_MAX_KEYS:
+        # Counted before the values are checked, so a map of 100,000 bad values is one error, not 100,000.
+        if isinstance(data, dict) and len(data) > METADATA_MAX_KEYS:
             raise serializers.ValidationError(f"At most {METADATA_MAX_KEYS} keys.")
+        value = super().to_internal_value(data)
         for key in value:
             if not 1 <= len(key) <= METADATA_MAX_KEY_LENGTH:
                 raise serializers.ValidationError(f"Keys must be 1-{METADATA_MAX_KEY_LENGTH} characters long.")

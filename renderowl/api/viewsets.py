@@ -1,9 +1,11 @@
 """The base every API viewset extends: organization scoping that cannot be forgotten, the tenancy
-context, Idempotency-Key on POST, strict query parameters, and keyset pagination."""
+context, Idempotency-Key on POST, strict query parameters, keyset pagination, `Location` on 201
+and the rate-limit headers."""
 
 import json
 
 from django.db import transaction
+from django.urls import reverse
 from rest_framework import status, viewsets
 from rest_framework.response import Response
 
@@ -11,6 +13,7 @@ from renderowl.api.converters import RESOURCE_ID_PATTERN
 from renderowl.api.errors import ApiError, InvalidRequest
 from renderowl.api.idempotency import IdempotentReplay, idempotency_begin
 from renderowl.api.pagination import PAGINATION_PARAMS, KeysetPagination
+from renderowl.api.throttling import rate_limit_headers
 from renderowl.tenancy import activate_organization
 
 
@@ -52,6 +55,13 @@ class TenantViewSet(viewsets.GenericViewSet):
     def scope_queryset(self, queryset):
         """Hook: narrow the organization's queryset (live rows only, filters). Override this."""
         return queryset
+
+    def created_location(self, data):
+        """The path of what a 201 created, for its Location header: this router's detail route of `data["id"]`.
+
+        Override when the created resource is nested in the body or lives under another route.
+        """
+        return reverse(f"{self.basename}-detail", kwargs={"pk": data["id"]})
 
     def initial(self, request, *args, **kwargs):
         self.idempotency = None
@@ -98,4 +108,8 @@ class TenantViewSet(viewsets.GenericViewSet):
                 response = self.handle_exception(exc)
             finally:
                 idempotency.release()
+        if response.status_code == status.HTTP_201_CREATED and "Location" not in response:
+            response["Location"] = request.build_absolute_uri(self.created_location(response.data))
+        for header, value in rate_limit_headers(request).items():
+            response[header] = value
         return super().finalize_response(request, response, *args, **kwargs)

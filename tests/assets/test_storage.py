@@ -377,3 +377,12 @@ def test_s3_download_without_filename_has_no_disposition(s3_storage):
     download = s3_storage.presigned_download(key=KEY)
     assert "response-content-disposition" not in download.url
     assert requests.get(download.url, timeout=10).content == b"12345"
+
+
+@pytest.mark.parametrize("sent", ["application/json; charset=utf-8", "Application/JSON;charset=UTF-8"])
+def test_upload_whose_content_type_differs_only_by_parameters_is_stored_as_declared(client, asset_storage, sent):
+    storage = get_storage()
+    path = upload_path(storage, content_type="application/json", size=7)
+    response = put(client, path, b'{"a":1}', content_type=sent)
+    assert response.status_code == 201, response.content
+    assert storage.head(key=KEY) == StoredObject(size=7, content_type="application/json")

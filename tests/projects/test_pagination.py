@@ -109,3 +109,55 @@ def test_tampered_cursors_are_400_never_500(tenant, payload):
     response = tenant.client.get(f"/v1/projects?cursor={encode(payload)}")
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_cursor"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        json.dumps({"s": "name", "v": "\ud800", "id": "x"}),
+        json.dumps({"s": "-createdAt", "v": "2026-01-01T00:00:00-23:59", "id": "prj_x"}),
+        "[" * 1400 + "]" * 1400,
+    ],
+    ids=["lone-surrogate", "offset-postgres-refuses", "nested-1400"],
+)
+def test_forged_cursors_are_400_before_they_are_decoded(tenant, raw):
+    """Each of these was a 500: a cursor the server did not sign must never reach json.loads or a query."""
+    tenant.client.raise_request_exception = False
+    cursor = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    sort = json.loads(raw)["s"] if raw.startswith("{") else "-createdAt"
+
+    response = tenant.client.get("/v1/projects", {"cursor": cursor, "sort": sort})
+
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "invalid_cursor"
+
+
+def test_an_issued_cursor_with_its_payload_changed_is_refused(tenant):
+    seed(tenant, [f"n{i}" for i in range(5)])
+    issued = tenant.client.get("/v1/projects?limit=2&sort=name").json()["nextCursor"]
+    encoded, signature = issued.rsplit(".", 1)
+    payload = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    assert payload["v"] == "n1"
+
+    forged = encode({**payload, "v": "a"}) + "." + signature
+    response = tenant.client.get(f"/v1/projects?limit=2&sort=name&cursor={forged}")
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_cursor"
+    assert tenant.client.get(f"/v1/projects?limit=2&sort=name&cursor={issued}").json()["data"][0]["name"] == "n2"
+
+
+def test_cursors_outlive_a_secret_key_rotation_only_while_the_old_key_is_a_fallback(tenant, settings):
+    seed(tenant, [f"n{i}" for i in range(5)])
+    issued = tenant.client.get("/v1/projects?limit=2&sort=name").json()["nextCursor"]
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY = "a-new-secret-key-for-this-test-" + "x" * 40
+
+    settings.SECRET_KEY_FALLBACKS = [old_key]
+    during = tenant.client.get(f"/v1/projects?limit=2&sort=name&cursor={issued}")
+    settings.SECRET_KEY_FALLBACKS = []
+    after = tenant.client.get(f"/v1/projects?limit=2&sort=name&cursor={issued}")
+
+    assert [row["name"] for row in during.json()["data"]] == ["n2", "n3"]
+    assert (after.status_code, after.json()["code"]) == (400, "invalid_cursor")

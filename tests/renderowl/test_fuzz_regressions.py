@@ -83,17 +83,17 @@ def test_every_post_documents_the_same_idempotency_key_schema(openapi):
     "path, method, body",
     [
         ("/v1/projects", "post", {"name": "A", "colour": "red"}),
-        ("/v1/projects/{id}", "patch", {"colour": "red"}),
+        ("/v1/projects/{projectId}", "patch", {"colour": "red"}),
         ("/v1/projects", "post", {"name": "A", "metadata": {"": "x"}}),
         ("/v1/projects", "post", {"name": "A", "metadata": {"k" * 41: "x"}}),
         ("/v1/projects", "post", {"name": "A", "metadata": {f"k{i}": "v" for i in range(51)}}),
-        ("/v1/projects/{id}", "patch", {"metadata": {"": "x"}}),
+        ("/v1/projects/{projectId}", "patch", {"metadata": {"": "x"}}),
     ],
     ids=["unknown-field-post", "unknown-field-patch", "empty-key", "41-char-key", "51-keys", "empty-key-patch"],
 )
 def test_bodies_the_server_refuses_are_invalid_in_the_schema(tenant, openapi, path, method, body):
     """positive_data_acceptance: a body the document allows (extra property, metadata key "") was 400."""
-    url = path.replace("{id}", tenant.create_project(name="Target")["id"])
+    url = path.replace("{projectId}", tenant.create_project(name="Target")["id"])
     response = getattr(tenant.client, method)(url, body, format="json")
 
     assert response.status_code == 400
@@ -107,7 +107,7 @@ def test_bodies_the_server_refuses_are_invalid_in_the_schema(tenant, openapi, pa
     [
         ("/v1/projects", "post", {"name": " "}),
         ("/v1/projects", "post", {"name": "\x1c"}),
-        ("/v1/projects/{id}", "patch", {"name": " "}),
+        ("/v1/projects/{projectId}", "patch", {"name": " "}),
     ],
     ids=["post-space", "post-file-separator", "patch-space"],
 )
@@ -115,7 +115,7 @@ def test_the_schema_and_the_server_agree_on_blank_names(tenant, openapi, path, m
     """positive_data_acceptance: PATCH {"name": " "} was 400 "may not be blank" (DRF trims, then refuses
     the empty string), yet the document only asked for minLength 1. Python's str.strip() also removes
     U+001C-U+001F and U+0085, which ECMA-262's \\s does not: blank now means ASCII whitespace only."""
-    url = path.replace("{id}", tenant.create_project(name="Target")["id"])
+    url = path.replace("{projectId}", tenant.create_project(name="Target")["id"])
     response = getattr(tenant.client, method)(url, body, format="json")
 
     schema_accepts = validator(openapi, request_body_schema(openapi, path, method)).is_valid(body)

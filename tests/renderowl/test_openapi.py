@@ -54,3 +54,39 @@ def test_schema_and_docs_are_served(anonymous, db):
     assert response.status_code == 200
     assert "/v1/projects" in json.loads(response.content)["paths"]
     assert anonymous.get("/docs").status_code == 200
+
+
+def test_docs_load_redoc_from_this_server_not_a_cdn(anonymous, db):
+    page = anonymous.get("/docs").content.decode()
+
+    script = "/static/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js"
+    assert f'src="{script}"' in page
+    assert "https://" not in page  # neither a CDN nor Google Fonts
+    served = anonymous.get(script)
+    assert served.status_code == 200
+    assert b"Redoc" in b"".join(served.streaming_content)
+
+
+def test_path_parameters_are_camel_case_and_name_their_resource():
+    schema = json.loads(COMMITTED.read_text())
+    names = set()
+    for route, operations in schema["paths"].items():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "path":
+                    assert "{" + parameter["name"] + "}" in route
+                    names.add(parameter["name"])
+    assert names == {"projectId", "assetId", "webhookId", "deliveryId"}
+    assert "/v1/webhooks/{webhookId}/deliveries/{deliveryId}/retry" in schema["paths"]
+
+
+def test_every_201_documents_its_location_header():
+    schema = json.loads(COMMITTED.read_text())
+    created = [
+        operation["responses"]["201"]
+        for operations in schema["paths"].values()
+        for operation in operations.values()
+        if "201" in operation["responses"]
+    ]
+    assert len(created) == 3
+    assert all("Location" in response["headers"] for response in created)
