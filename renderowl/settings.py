@@ -2,16 +2,25 @@
 
 from pathlib import Path
 
-from renderowl.env import as_bool, as_list, database_settings, get_from_env
+from renderowl.env import as_bool, as_list, checked_secret_key, database_settings, get_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-DJANGO_ENV = get_from_env("DJANGO_ENV", "development")
+# Safe by default: a process that was not told otherwise is production, with everything production
+# requires. `make run`, `make test`, `make bench`, `make fuzz` and `.run/env` say development or test.
+DJANGO_ENV = get_from_env("DJANGO_ENV", "production")
 if DJANGO_ENV not in {"development", "test", "production"}:
     raise RuntimeError(f"DJANGO_ENV must be development, test or production, not {DJANGO_ENV!r}.")
 PRODUCTION = DJANGO_ENV == "production"
 
-SECRET_KEY = get_from_env("SECRET_KEY", "dev-only-insecure-secret-key-do-not-use-in-production", required=PRODUCTION)
+# Previous keys, newest first, during a rotation: what they signed (storage URLs, sessions) still verifies.
+SECRET_KEY_FALLBACKS = get_from_env("SECRET_KEY_FALLBACKS", [], cast=as_list)
+# Only the test suite has a key in the code; `make run` generates a development key in .run/secret_key.
+SECRET_KEY = checked_secret_key(
+    get_from_env("SECRET_KEY", required=DJANGO_ENV != "test") or "test-only-insecure-secret-key",
+    production=PRODUCTION,
+    fallbacks=SECRET_KEY_FALLBACKS,
+)
 DEBUG = get_from_env("DEBUG", not PRODUCTION and DJANGO_ENV != "test", cast=as_bool)
 ALLOWED_HOSTS = get_from_env(
     "ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"], required=PRODUCTION, cast=as_list
