@@ -1,5 +1,6 @@
 """Read configuration from the environment, failing loudly where production needs a value."""
 
+import ipaddress
 import os
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -60,6 +61,17 @@ def checked_secret_key(key, *, production, fallbacks=()):
             "random ones: python3 -c 'import secrets; print(secrets.token_urlsafe(50))'."
         )
     return key
+
+
+def as_networks(raw):
+    """Parse a comma-separated list of CIDR networks (`10.9.0.0/16, 2001:db8::/32`) into strings."""
+    networks = []
+    for item in as_list(raw):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError as exc:
+            raise ValueError(f"{item!r} is not a network such as 10.9.0.0/16 or 2001:db8::/32") from exc
+    return networks
 
 
 def as_bool(raw):

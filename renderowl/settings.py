@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from renderowl.env import as_bool, as_list, checked_secret_key, database_settings, get_from_env
+from renderowl.env import as_bool, as_list, as_networks, checked_secret_key, database_settings, get_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -168,6 +168,8 @@ SPECTACULAR_SETTINGS = {
 # Webhook delivery (see docs/OPERATIONS.md, "Webhooks").
 WEBHOOKS_ALLOW_LOOPBACK = get_from_env("WEBHOOKS_ALLOW_LOOPBACK", DJANGO_ENV == "development", cast=as_bool)
 WEBHOOKS_REQUIRE_HTTPS = get_from_env("WEBHOOKS_REQUIRE_HTTPS", PRODUCTION, cast=as_bool)
+# The operator's own ranges (a VPC, a VPN) refused on top of the built-in private and reserved ones.
+WEBHOOKS_DENY_NETWORKS = get_from_env("WEBHOOKS_DENY_NETWORKS", [], cast=as_networks)
 WEBHOOK_TIMEOUT_SECONDS = get_from_env("WEBHOOK_TIMEOUT_SECONDS", 10, cast=float)
 # How long a worker owns a delivery attempt before the dispatcher may hand it to another.
 WEBHOOK_LEASE_SECONDS = get_from_env("WEBHOOK_LEASE_SECONDS", 60, cast=int)

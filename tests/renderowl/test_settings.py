@@ -8,7 +8,7 @@ import sys
 import pytest
 from django.conf import settings
 
-from renderowl.env import ImproperlyConfiguredEnv, as_bool, as_list, database_settings, get_from_env
+from renderowl.env import ImproperlyConfiguredEnv, as_bool, as_list, as_networks, database_settings, get_from_env
 
 PRODUCTION_ENV = {
     "DJANGO_ENV": "production",
@@ -153,3 +153,15 @@ def test_a_storage_url_signed_before_a_key_rotation_still_works_with_the_old_key
     assert storage_process(tmp_path, path=path, SECRET_KEY=old) == "200"
     assert storage_process(tmp_path, path=path, SECRET_KEY=new, SECRET_KEY_FALLBACKS=f"{'p' * 50},{old}") == "200"
     assert storage_process(tmp_path, path=path, SECRET_KEY=new) == "403"
+
+
+def test_webhooks_deny_networks_are_cidrs_checked_at_start():
+    env = {**PRODUCTION_ENV, "WEBHOOKS_DENY_NETWORKS": "10.9.0.0/16, 2001:db8:1::/48, 198.51.100.7"}
+    assert settings_of(env, "WEBHOOKS_DENY_NETWORKS") == (
+        0, {"WEBHOOKS_DENY_NETWORKS": ["10.9.0.0/16", "2001:db8:1::/48", "198.51.100.7/32"]}
+    )
+    returncode, error = settings_of({**PRODUCTION_ENV, "WEBHOOKS_DENY_NETWORKS": "10.9.0.0/16,intranet"})
+    assert returncode != 0
+    assert "WEBHOOKS_DENY_NETWORKS='10.9.0.0/16,intranet' is malformed: 'intranet' is not a network" in error
+    with pytest.raises(ValueError):
+        as_networks("10.0.0.0/33")
