@@ -169,7 +169,9 @@ def up(django_env="development"):
     if not env.get("REDIS_URL"):
         env["REDIS_URL"] = start_redis()
         started.append("redis")
-    write_env_file(env, started)
+    # Not when nothing was started and the file is current: it may name servers another `make run` keeps.
+    if started or "SECRET_KEY=" not in (ENV_FILE.read_text() if ENV_FILE.exists() else ""):
+        write_env_file(env, started)
     if started:
         log(f"embedded {' and '.join(started)} running; settings in {display(ENV_FILE)}")
     return env, started
