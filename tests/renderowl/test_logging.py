@@ -217,3 +217,16 @@ def test_beat_sending_a_due_task_is_a_debug_line(caplog):
     assert [(record.levelname, record.getMessage()) for record in caplog.records] == [
         ("WARNING", "beat: something is wrong")
     ]
+
+
+def test_the_text_formatter_puts_the_context_after_the_message():
+    from renderowl.logging import TextFormatter
+
+    record = logging.makeLogRecord({
+        "name": "renderowl.request", "levelno": logging.INFO, "levelname": "INFO", "msg": "request",
+        "method": "GET", "status": 200, "detail": "a b", "blank": "", "absent": None, "data": {"hidden": 1},
+    })
+
+    line = TextFormatter().format(record)
+
+    assert line.split(" ", 2)[2] == 'INFO    renderowl.request: request method=GET status=200 detail="a b" blank=""'

@@ -8,7 +8,16 @@ import sys
 import pytest
 from django.conf import settings
 
-from renderowl.env import ImproperlyConfiguredEnv, as_bool, as_list, as_networks, database_settings, get_from_env
+from renderowl.env import (
+    PUBLISHED_DEVELOPMENT_KEY,
+    ImproperlyConfiguredEnv,
+    as_bool,
+    as_list,
+    as_networks,
+    checked_secret_key,
+    database_settings,
+    get_from_env,
+)
 
 PRODUCTION_ENV = {
     "DJANGO_ENV": "production",
@@ -165,3 +174,13 @@ def test_webhooks_deny_networks_are_cidrs_checked_at_start():
     assert "WEBHOOKS_DENY_NETWORKS='10.9.0.0/16,intranet' is malformed: 'intranet' is not a network" in error
     with pytest.raises(ValueError):
         as_networks("10.0.0.0/33")
+
+
+def test_secret_key_checks_apply_to_production_only():
+    assert checked_secret_key("short", production=False) == "short"
+    assert checked_secret_key("k" * 32, production=True, fallbacks=["old"]) == "k" * 32
+    with pytest.raises(ImproperlyConfiguredEnv, match="at least 32"):
+        checked_secret_key("k" * 31, production=True)
+    with pytest.raises(ImproperlyConfiguredEnv, match="published development key"):
+        checked_secret_key("k" * 40, production=True, fallbacks=[PUBLISHED_DEVELOPMENT_KEY])
+    assert as_networks(" 10.9.1.2/16 ,::1") == ["10.9.0.0/16", "::1/128"]
