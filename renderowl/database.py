@@ -147,7 +147,7 @@ def database_grant_app_role(*, using=OWNER_DB_ALIAS):
         denied = sorted(existing - set(plan))
         if denied:
             done.append(f"no access to {', '.join(denied)}")
-    logger.info(
+    logger.debug(
         "granted the application role",
         extra={"role": settings.DATABASES["default"]["USER"], "grants": done},
     )

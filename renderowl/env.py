@@ -1,5 +1,6 @@
 """Read configuration from the environment, failing loudly where production needs a value."""
 
+import ipaddress
 import os
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -13,15 +14,64 @@ def get_from_env(name, default=None, *, required=False, cast=str):
     raw = os.environ.get(name)
     if raw is None or raw == "":
         if required:
-            raise ImproperlyConfiguredEnv(
-                f"The environment variable {name} is required when DJANGO_ENV=production. "
-                f"Set it in the process environment (see docs/OPERATIONS.md)."
-            )
+            raise ImproperlyConfiguredEnv(_required_message(name))
         return default
     try:
         return cast(raw)
     except ValueError as exc:
         raise ImproperlyConfiguredEnv(f"The environment variable {name}={raw!r} is malformed: {exc}") from exc
+
+
+def _required_message(name):
+    django_env = os.environ.get("DJANGO_ENV")
+    if django_env == "development":
+        return (
+            f"The environment variable {name} is required. `make run` writes the development settings "
+            f"(a generated SECRET_KEY among them) to .run/env: run `. .run/env` before `python manage.py …`."
+        )
+    message = (
+        f"The environment variable {name} is required when DJANGO_ENV=production. "
+        f"Set it in the process environment (see docs/OPERATIONS.md)."
+    )
+    if not django_env:
+        message += (
+            " DJANGO_ENV is not set, so production settings apply: for local work use `make run` or "
+            "`make test`, or `. .run/env` (which sets DJANGO_ENV=development) before `python manage.py …`."
+        )
+    return message
+
+
+# The development key this code once shipped with: it is public, so it signs nothing in production.
+PUBLISHED_DEVELOPMENT_KEY = "dev-only-insecure-secret-key-do-not-use-in-production"
+MIN_SECRET_KEY_LENGTH = 32
+
+
+def checked_secret_key(key, *, production, fallbacks=()):
+    """Return `key`; in production refuse a short key, and the published development key anywhere."""
+    if not production:
+        return key
+    if PUBLISHED_DEVELOPMENT_KEY in (key, *fallbacks):
+        raise ImproperlyConfiguredEnv(
+            "SECRET_KEY (or SECRET_KEY_FALLBACKS) is the published development key, which anyone can sign "
+            "with; generate a secret one: python3 -c 'import secrets; print(secrets.token_urlsafe(50))'."
+        )
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        raise ImproperlyConfiguredEnv(
+            f"SECRET_KEY is {len(key)} characters long; production needs at least {MIN_SECRET_KEY_LENGTH} "
+            "random ones: python3 -c 'import secrets; print(secrets.token_urlsafe(50))'."
+        )
+    return key
+
+
+def as_networks(raw):
+    """Parse a comma-separated list of CIDR networks (`10.9.0.0/16, 2001:db8::/32`) into strings."""
+    networks = []
+    for item in as_list(raw):
+        try:
+            networks.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError as exc:
+            raise ValueError(f"{item!r} is not a network such as 10.9.0.0/16 or 2001:db8::/32") from exc
+    return networks
 
 
 def as_bool(raw):

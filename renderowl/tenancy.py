@@ -77,9 +77,10 @@ def dangerously_bypass_tenancy(*, reason, routine=False):
     """Route every query in the block through the owner role, which row-level security does not bind.
 
     For operator paths only (the admin, maintenance commands, the platform's own schedulers).
-    Each use is logged with its reason: at WARNING, or at INFO for `routine` scheduler ticks.
+    Each use is logged with its reason: at WARNING, or at DEBUG when `routine` (the platform's own
+    scheduler ticks, every few seconds, always with the same reason: at INFO they would bury the log).
     """
-    logger.log(logging.INFO if routine else logging.WARNING, "tenancy bypass", extra={"bypass_reason": reason})
+    logger.log(logging.DEBUG if routine else logging.WARNING, "tenancy bypass", extra={"bypass_reason": reason})
     token = _bypass_reason.set(reason)
     try:
         yield

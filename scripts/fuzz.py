@@ -60,8 +60,11 @@ def manage(env, *args):
 
 def server_environment():
     env = dict(os.environ)
-    if not env.get("DATABASE_URL") or not env.get("REDIS_URL"):
-        raise SystemExit("fuzz: set DATABASE_URL and REDIS_URL, or run `make fuzz`, which starts the servers.")
+    if not env.get("DATABASE_URL") or not env.get("REDIS_URL") or not env.get("SECRET_KEY"):
+        raise SystemExit(
+            "fuzz: set DATABASE_URL, REDIS_URL and SECRET_KEY (`. .run/env` after `make migrate`), "
+            "or run `make fuzz`, which starts the servers."
+        )
     env.setdefault("DJANGO_ENV", "development")
     # Fuzz what production serves: problem+json from handler404/handler500, not Django's debug pages.
     env["DEBUG"] = "false"

@@ -2,17 +2,21 @@
 
 The host is resolved once per connection, every address it resolves to is checked, and the
 socket is opened to the checked address: a DNS answer cannot change between check and dial.
-TLS still verifies the certificate against the URL's host name.
+TLS still verifies the certificate against the URL's host name. Receiver URLs are stored as
+`normalize_url` writes them, which is how they are dialed.
 """
 
 import contextvars
+import functools
 import ipaddress
 import logging
+import re
 import socket
 import threading
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
+import idna
 import urllib3
 from django.conf import settings
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -28,8 +32,8 @@ ALWAYS_DENIED = [
         "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
         "192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15",
         "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/3",
-        "::/128", "::1/128", "100::/64", "2001::/23", "2001:db8::/32", "3fff::/20", "5f00::/16", "fc00::/7",
-        "fe80::/10", "fec0::/10", "ff00::/8",
+        "::/128", "::1/128", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32", "3fff::/20", "5f00::/16",
+        "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
     )
 ]
 
@@ -54,8 +58,19 @@ def address_is_public(address):
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
 
 
+@functools.lru_cache(maxsize=8)
+def _operator_denied(networks):
+    return [ipaddress.ip_network(network, strict=False) for network in networks]
+
+
 def address_is_allowed(address):
-    if settings.WEBHOOKS_ALLOW_LOOPBACK and ipaddress.ip_address(address).is_loopback:
+    """Public and outside the operator's WEBHOOKS_DENY_NETWORKS; loopback too if WEBHOOKS_ALLOW_LOOPBACK."""
+    ip = ipaddress.ip_address(address)
+    candidates = [ip, ip.ipv4_mapped] if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped else [ip]
+    denied = _operator_denied(tuple(settings.WEBHOOKS_DENY_NETWORKS))
+    if any(candidate in network for candidate in candidates for network in denied if network.version == candidate.version):
+        return False
+    if settings.WEBHOOKS_ALLOW_LOOPBACK and ip.is_loopback:
         return True
     return address_is_public(address)
 
@@ -85,25 +100,86 @@ def resolve_allowed(host, port):
     return addresses
 
 
-def check_url(url):
-    """Validate a receiver URL (scheme, host, resolved addresses); raises BlockedDestination with the reason."""
+class InvalidUrl(ValueError):
+    """The text is not an http(s) URL with a valid host and port; the message says what to fix."""
+
+
+URL_MESSAGE = "Must be an http:// or https:// URL with a host, without spaces."
+_HOST_NAME = re.compile(r"^(?=.{1,253}\.?$)[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*\.?$")
+_INET_ATON_FORM = re.compile(r"^[0-9a-fx.]+$")
+
+
+def normalize_url(url):
+    """The URL as it will be dialed: scheme and host in lower case, the host IDNA-encoded (UTS #46: full-width
+    characters, upper case and Unicode mapped as browsers map them), IP literals and the port canonical.
+
+    Raises InvalidUrl for anything but an http(s) URL with a valid host and a port from 1 to 65535.
+    """
+    if not isinstance(url, str) or any(character.isspace() or not character.isprintable() for character in url):
+        raise InvalidUrl(URL_MESSAGE)
     try:
         parts = urlsplit(url)
         host = parts.hostname
     except ValueError as exc:  # e.g. an unterminated [IPv6 literal
-        raise BlockedDestination("The URL is malformed.") from exc
-    allowed_schemes = {"https"} if settings.WEBHOOKS_REQUIRE_HTTPS else {"http", "https"}
-    if parts.scheme not in allowed_schemes:
-        raise BlockedDestination(f"The URL must use {' or '.join(sorted(allowed_schemes))}.")
+        raise InvalidUrl(f"The URL is malformed. {URL_MESSAGE}") from exc
+    scheme = parts.scheme.lower()
+    if scheme not in {"http", "https"} or not parts.netloc:
+        raise InvalidUrl(URL_MESSAGE)
     if not host:
-        raise BlockedDestination("The URL has no host.")
+        raise InvalidUrl("The URL has no host.")
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if port is not None and not 1 <= port <= 65535:
+        raise InvalidUrl("The URL's port must be a number from 1 to 65535.")
+    userinfo, _, _ = parts.netloc.rpartition("@")
+    netloc = f"{userinfo}@" if userinfo else ""
+    netloc += _normalize_host(host, literal=parts.netloc[len(netloc):].startswith("["))
+    if port is not None:
+        netloc += f":{port}"
+    return parts._replace(scheme=scheme, netloc=netloc).geturl()
+
+
+def _normalize_host(host, *, literal):
+    if literal:
+        try:
+            return f"[{ipaddress.IPv6Address(host).compressed}]"
+        except ValueError as exc:
+            raise InvalidUrl("The URL's host is not a valid IPv6 address.") from exc
+    if not host.isascii():
+        try:
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except idna.IDNAError as exc:
+            raise InvalidUrl("The URL's host is not a valid host name.") from exc
+    host = host.lower()
+    if _INET_ATON_FORM.match(host):
+        # 2130706433, 0x7f000001 and 127.1 are all 127.0.0.1 to the resolver: store what it will dial.
+        try:
+            return socket.inet_ntoa(socket.inet_aton(host))
+        except OSError:
+            pass
+    if not _HOST_NAME.match(host):
+        raise InvalidUrl("The URL's host is not a valid host name.")
+    return host
+
+
+def check_url(url):
+    """Validate a receiver URL (scheme, host, port, resolved addresses); returns it normalized (normalize_url).
+
+    Raises BlockedDestination with the reason.
+    """
+    try:
+        url = normalize_url(url)
+    except InvalidUrl as exc:
+        raise BlockedDestination(str(exc)) from exc
+    parts = urlsplit(url)
+    if settings.WEBHOOKS_REQUIRE_HTTPS and parts.scheme != "https":
+        raise BlockedDestination("The URL must use https.")
     if parts.username or parts.password:
         raise BlockedDestination("The URL must not carry credentials.")
-    try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-    except ValueError as exc:
-        raise BlockedDestination("The URL's port is invalid.") from exc
-    resolve_allowed(host, port)
+    resolve_allowed(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    return url
 
 
 class ExchangeTimeout(Exception):

@@ -1,3 +1,4 @@
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -6,13 +7,28 @@ from renderowl.api.serializers import (
     BoundedListField,
     StrictBooleanField,
     StrictCharField,
-    StrictRegexField,
     StrictSerializer,
 )
 from webhooks.models import Attempt, Delivery, WebhookEndpoint
+from webhooks.network import URL_MESSAGE, InvalidUrl, normalize_url
 
-URL_PATTERN = r"^https?://[^\s/?#]+[^\s]*$"
-URL_MESSAGE = "Must be an http:// or https:// URL with a host, without spaces."
+# Case-insensitive scheme, spelled so that ECMAScript and Python read it alike (the SDK checks it too).
+URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+[^\s]*$"
+
+
+class WebhookUrlField(StrictCharField):
+    """An http(s) receiver URL, returned as it will be dialed (see webhooks.network.normalize_url)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 2048)
+        super().__init__(**kwargs)
+        self.validators.append(RegexValidator(URL_PATTERN, message=URL_MESSAGE))
+
+    def to_internal_value(self, data):
+        try:
+            return normalize_url(super().to_internal_value(data))
+        except InvalidUrl as exc:
+            raise serializers.ValidationError(str(exc)) from None
 
 
 class WebhookEndpointSerializer(serializers.ModelSerializer):
@@ -34,8 +50,7 @@ class EventFilterField(serializers.ChoiceField):
 
 
 class WebhookEndpointCreateSerializer(StrictSerializer):
-    url = StrictRegexField(URL_PATTERN, max_length=2048, error_messages={"invalid": URL_MESSAGE},
-                           help_text="http(s) URL of a public address.")
+    url = WebhookUrlField(help_text="http(s) URL of a public address; stored and dialed with the host normalized.")
     description = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
     events = BoundedListField(
         child=EventFilterField(), required=False, default=list, max_length=50,
@@ -49,7 +64,7 @@ class WebhookEndpointCreateSerializer(StrictSerializer):
 
 
 class WebhookEndpointUpdateSerializer(StrictSerializer):
-    url = StrictRegexField(URL_PATTERN, max_length=2048, required=False, error_messages={"invalid": URL_MESSAGE})
+    url = WebhookUrlField(required=False)
     description = StrictCharField(max_length=500, required=False, allow_blank=True)
     events = BoundedListField(child=EventFilterField(), required=False, max_length=50)
     project_ids = BoundedListField(child=StrictCharField(max_length=40), required=False, max_length=100)

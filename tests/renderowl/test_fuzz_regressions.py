@@ -251,7 +251,8 @@ def test_a_malformed_ipv6_webhook_url_is_400_not_500(tenant):
     response = lenient(tenant.client).post("/v1/webhooks", {"url": "http://[::1/hook"}, format="json")
 
     assert response.status_code == 400, response.content
-    assert response.json()["code"] == "url_not_allowed"
+    assert response.json()["code"] == "validation_error"
+    assert [error["field"] for error in response.json()["errors"]] == ["url"]
 
 
 @pytest.mark.parametrize(

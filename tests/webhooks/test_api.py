@@ -48,7 +48,12 @@ def test_patch_and_delete(tenant, receiver):
         ({"url": "ftp://example.com/hook"}, "url", "validation_error"),
         ({"url": "not a url"}, "url", "validation_error"),
         ({"url": "http://user:pw@example.com/"}, "url", "url_not_allowed"),
-        ({"url": "http://example.com:99999/"}, "url", "url_not_allowed"),
+        ({"url": "http://example.com:99999/"}, "url", "validation_error"),
+        ({"url": "http://example.com:65536/"}, "url", "validation_error"),
+        ({"url": "http://example.com:0/"}, "url", "validation_error"),
+        ({"url": "https://example.com:-443/"}, "url", "validation_error"),
+        ({"url": "http://exa%20mple.com/"}, "url", "validation_error"),
+        ({"url": "http://[::1/"}, "url", "validation_error"),
         ({"url": "http://127.0.0.1:8000/hook", "events": ["render.exploded"]}, "events[0]", "validation_error"),
         ({"url": "http://127.0.0.1:8000/hook", "events": "render.*"}, "events", "validation_error"),
         ({"url": "http://127.0.0.1:8000/hook", "projectIds": ["prj_nope"]}, "projectIds", "unknown_project"),
@@ -64,6 +69,68 @@ def test_bad_registrations_are_400_and_create_nothing(tenant, loopback, body, fi
     assert response.json()["code"] == code
     assert field in [error["field"] for error in response.json()["errors"]]
     assert tenant.client.get("/v1/webhooks").json()["data"] == []
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "99999"])
+def test_a_port_outside_1_to_65535_is_a_validation_error_naming_the_url(tenant, loopback, port):
+    response = tenant.client.post("/v1/webhooks", {"url": f"http://127.0.0.1:{port}/hook"}, format="json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "validation_error"
+    assert response.json()["errors"] == [{"field": "url", "message": "The URL's port must be a number from 1 to 65535."}]
+    assert tenant.client.get("/v1/webhooks").json()["data"] == []
+
+
+@pytest.mark.parametrize(
+    "written, stored",
+    [
+        ("HTTP://127.0.0.1:{port}/Hook?A=1", "http://127.0.0.1:{port}/Hook?A=1"),
+        ("HtTpS://LOCALHOST:{port}/hook", "https://localhost:{port}/hook"),
+        ("http://\uff11\uff12\uff17\uff0e\uff10\uff0e\uff10\uff0e\uff11:{port}/hook", "http://127.0.0.1:{port}/hook"),
+        ("http://\uff2c\uff4f\uff43\uff41\uff4c\uff48\uff4f\uff53\uff54:{port}/hook", "http://localhost:{port}/hook"),
+        ("http://2130706433:{port}/hook", "http://127.0.0.1:{port}/hook"),
+        ("http://[0:0::1]:{port}/hook", "http://[::1]:{port}/hook"),
+    ],
+)
+def test_urls_are_stored_as_they_will_be_dialed(tenant, receiver, written, stored):
+    port = receiver.url.split(":")[2].split("/")[0]
+
+    endpoint = register(tenant, url=written.format(port=port))
+
+    assert endpoint["url"] == stored.format(port=port)
+    assert tenant.client.get(f"/v1/webhooks/{endpoint['id']}").json()["url"] == stored.format(port=port)
+    patched = tenant.client.patch(f"/v1/webhooks/{endpoint['id']}", {"url": written.format(port=port)}, format="json")
+    assert patched.json()["url"] == stored.format(port=port)
+
+
+def test_an_upper_case_scheme_reaches_the_receiver(tenant, receiver, worked):
+    project = tenant.create_project(name="P")
+    endpoint = register(tenant, url=receiver.url.replace("http://", "HTTP://"), projectIds=[project["id"]])
+
+    response = worked(lambda: tenant.client.post(f"/v1/webhooks/{endpoint['id']}/test", {}, format="json"))
+
+    assert response.status_code == 202, response.content
+    assert delivery_detail(tenant, endpoint, response.json())["status"] == "succeeded"
+    assert len(receiver.received) == 1
+
+
+def test_an_operator_denied_network_is_refused_at_registration(tenant, settings):
+    settings.WEBHOOKS_DENY_NETWORKS = ["93.184.216.0/24"]
+
+    refused = tenant.client.post("/v1/webhooks", {"url": "http://93.184.216.34/hook"}, format="json")
+    mapped = tenant.client.post("/v1/webhooks", {"url": "http://[::ffff:93.184.216.34]/hook"}, format="json")
+
+    assert (refused.status_code, refused.json()["code"]) == (400, "url_not_allowed")
+    assert (mapped.status_code, mapped.json()["code"]) == (400, "url_not_allowed")
+    assert tenant.client.get("/v1/webhooks").json()["data"] == []
+    settings.WEBHOOKS_DENY_NETWORKS = []
+    assert tenant.client.post("/v1/webhooks", {"url": "http://93.184.216.34/hook"}, format="json").status_code == 201
+
+
+def test_the_operator_deny_list_wins_over_allowed_loopback(tenant, loopback, settings):
+    settings.WEBHOOKS_DENY_NETWORKS = ["127.0.0.0/8"]
+    response = tenant.client.post("/v1/webhooks", {"url": "http://127.0.0.1:9/hook"}, format="json")
+    assert (response.status_code, response.json()["code"]) == (400, "url_not_allowed")
 
 
 @pytest.mark.parametrize(
@@ -84,6 +151,8 @@ def test_bad_registrations_are_400_and_create_nothing(tenant, loopback, body, fi
         "http://[fd00::1]/hook",
         "http://[fe80::1]/hook",
         "http://224.0.0.1/hook",
+        "http://[64:ff9b:1::808:808]/hook",
+        "http://\uff11\uff12\uff17.0.0.1/hook",
     ],
 )
 def test_private_and_reserved_destinations_are_refused_at_registration(tenant, url):

@@ -29,7 +29,8 @@ class Command(BaseCommand):
             path.write_text(f"rwl_test_{random_token(40)}\n")
             path.chmod(0o600)
         raw_key = path.read_text().strip()
-        with dangerously_bypass_tenancy(reason="setupdemo command"):
+        # Routine: a development-only fixture that `make run` applies on every start, not an operator's act.
+        with dangerously_bypass_tenancy(reason="setupdemo command", routine=True):
             organization = Organization.objects.filter(slug=DEMO_SLUG).first() or organization_create(
                 name="Demo", slug=DEMO_SLUG
             )
