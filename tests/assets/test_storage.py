@@ -88,6 +88,20 @@ def test_round_trip_upload_head_read_download_delete(storage):
     assert requests.get(download.url, timeout=10).status_code in (403, 404)
 
 
+def test_listing_yields_each_object_under_a_prefix_with_when_it_was_written(storage):
+    prefix = f"org/{os.urandom(4).hex()}/"  # the S3 test bucket is shared by the session
+    keys = [f"{prefix}prj/prj_A/ast_B/a.mp4", f"{prefix}prj/prj_A/ast_C/b.mp4"]
+    before = datetime.now(UTC) - timedelta(seconds=2)
+    for key in keys:
+        storage.save(key=key, content_type="video/mp4", stream=io.BytesIO(b"12345"))
+    storage.save(key=f"other/{prefix}x.mp4", content_type="video/mp4", stream=io.BytesIO(b"1"))
+
+    listed = sorted(storage.list_objects(prefix=prefix), key=lambda listed: listed.key)
+
+    assert [item.key for item in listed] == keys  # no sidecars, nothing outside the prefix
+    assert all(before <= item.modified_at <= datetime.now(UTC) + timedelta(seconds=2) for item in listed)
+
+
 def test_presigned_upload_names_the_headers_to_send_and_its_expiry(storage):
     before = datetime.now(UTC)
     upload = storage.presigned_upload(key=KEY, content_type="image/png", size=1234)
