@@ -1,6 +1,8 @@
 """Asset storage: both backends honour one contract; the local backend's signed URLs refuse what they did not sign.
 
-The local views run without a database: no test here asks for one, so any query would fail the test.
+The local views run without a database for keys that are not an asset's (these tests' keys carry no
+organization UUID): no test here asks for one, so any query would fail the test. An asset's key is
+checked against its row (tests/assets/test_cleanup.py).
 """
 
 import io
