@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from assets.extractors import ExtractionError, extract_metadata
 from assets.models import Asset
-from assets.services import asset_event, asset_queue_processing
+from assets.services import asset_event, asset_fail, asset_queue_processing
 from assets.storage import ObjectNotFound, get_storage
 from renderowl.tenancy import OWNER_DB_ALIAS, dangerously_bypass_tenancy, tenant_context
 from renderowl.text import unstorable_path
@@ -82,13 +82,6 @@ def extract(asset, path):
         return extract_metadata(asset_type=asset.type, path=path, content_type=asset.content_type), None
     except ExtractionError as exc:
         return None, exc
-
-
-def asset_fail(asset, *, code, message):
-    asset.status = Asset.Status.FAILED
-    asset.error = {"code": code, "message": message}
-    asset.save(update_fields=["status", "error", "checksum", "updated_at"])
-    asset_event(asset, "asset.failed")
 
 
 @contextmanager

@@ -1,19 +1,26 @@
 """Assets: the use cases behind /v1/assets — create with a presigned upload, complete, change, delete."""
 
-from functools import partial
+import logging
+from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
-from assets.models import Asset
-from assets.storage import get_storage, object_key
+from assets.models import Asset, ObjectDeletion
+from assets.storage import StorageError, asset_key_parts, get_storage, object_key
 from events.services import event_emit
 from projects.services import project_lock_for_child
 from renderowl.celery import enqueue, enqueue_on_commit
 from renderowl.errors import Conflict, Invalid, TooLarge
+from renderowl.tenancy import tenant_context
+
+logger = logging.getLogger(__name__)
 
 PROCESS_TASK = "assets.process_asset_task"
+DELETE_OBJECTS_TASK = "assets.delete_stored_objects_task"
+# A recorded deletion is first tried by the task queued on commit; the sweep takes it up only
+# if it is still there this much later (the task was lost, or the store failed).
+OBJECT_DELETION_LEASE = timedelta(minutes=10)
 
 
 def asset_event(asset, type):
@@ -45,11 +52,75 @@ def asset_create(*, organization, project_id, type, name, content_type, size, de
     asset.storage_key = object_key(
         organization_id=organization.id, project_id=project.id, asset_id=asset.id, filename=name
     )
+    upload = presigned_upload(asset)
+    asset.upload_expires_at = upload.expires_at
     asset.save(force_insert=True)
-    upload = get_storage().presigned_upload(
-        key=asset.storage_key, content_type=content_type, size=size, expires_in=settings.ASSET_UPLOAD_EXPIRES_SECONDS
-    )
     return asset, upload
+
+
+def presigned_upload(asset):
+    return get_storage().presigned_upload(
+        key=asset.storage_key,
+        content_type=asset.content_type,
+        size=asset.size,
+        expires_in=settings.ASSET_UPLOAD_EXPIRES_SECONDS,
+    )
+
+
+def asset_upload_url(*, asset):
+    """A fresh 15-minute upload URL for a pending asset whose file is not stored yet; earlier URLs stay valid."""
+    asset = Asset.objects.select_for_update().get(pk=asset.pk)
+    if asset.status != Asset.Status.PENDING:
+        raise Conflict(
+            f"This asset is {asset.status}: only a pending asset takes a new upload URL. "
+            "Create a new asset to upload another file.",
+            code="asset_not_pending",
+        )
+    if get_storage().head(key=asset.storage_key) is not None:
+        raise Conflict(
+            f"A file is already stored for this asset: POST /v1/assets/{asset.id}/upload-complete to check it, "
+            "or delete the asset and create a new one to upload another file.",
+            code="already_uploaded",
+        )
+    upload = presigned_upload(asset)
+    asset.upload_expires_at = upload.expires_at
+    asset.save(update_fields=["upload_expires_at", "updated_at"])
+    return asset, upload
+
+
+def asset_accepts_upload(*, storage_key):
+    """Whether a signed upload URL for `storage_key` may still store: its asset exists, has not failed (nor
+    expired), and its project is live. (A processing or ready asset's file is stored: the URL cannot replace it.)
+
+    A key that object_key() did not build for an asset (a render's output) is not the assets app's to judge.
+    """
+    parts = asset_key_parts(storage_key)
+    if parts is None:
+        return True
+    with tenant_context(parts.organization_id):
+        return (
+            Asset.objects.filter(
+                pk=parts.asset_id, storage_key=storage_key, orphaned_at__isnull=True, project__deleted_at__isnull=True
+            )
+            .exclude(status=Asset.Status.FAILED)
+            .exists()
+        )
+
+
+def asset_discard_late_upload(*, storage_key):
+    """Remove an object stored after its asset stopped accepting uploads: now, or durably later if the store fails."""
+    parts = asset_key_parts(storage_key)
+    try:
+        get_storage().delete(key=storage_key)
+        return
+    except (StorageError, OSError):
+        logger.warning("late upload not removed; recorded for deletion", extra={"storage_key": storage_key},
+                       exc_info=True)
+    with tenant_context(parts.organization_id):
+        ObjectDeletion.objects.create(
+            organization_id=parts.organization_id, storage_key=storage_key, asset_id=parts.asset_id,
+            reason=ObjectDeletion.Reason.LATE_UPLOAD, next_attempt_at=timezone.now(),
+        )
 
 
 def asset_upload_complete(*, asset):
@@ -118,11 +189,36 @@ def asset_ensure_deletable(*, asset):
 
 
 def asset_delete(*, asset):
-    """Delete the row now and the stored bytes once that commits."""
+    """Delete the row now, and record the deletion of its stored bytes in the same transaction.
+
+    The store is another system: its failure must not fail the request once the row is gone.
+    A task queued on commit deletes the object; the recorded deletion stays until the store
+    confirms, and beat retries it (`assets.cleanup`).
+    """
     asset_ensure_deletable(asset=asset)
-    key = asset.storage_key
+    object_deletion_schedule(asset, reason=ObjectDeletion.Reason.DELETED)
     asset.delete()
-    transaction.on_commit(partial(get_storage().delete, key=key))
+
+
+def object_deletion_schedule(asset, *, reason):
+    """Record that the asset's stored object must go, and queue its deletion once the transaction commits."""
+    deletion = ObjectDeletion.objects.create(
+        organization_id=asset.organization_id,
+        storage_key=asset.storage_key,
+        asset_id=asset.id,
+        reason=reason,
+        next_attempt_at=timezone.now() + OBJECT_DELETION_LEASE,
+    )
+    enqueue_on_commit(DELETE_OBJECTS_TASK, [deletion.pk], organization_id=asset.organization_id)
+    return deletion
+
+
+def asset_fail(asset, *, code, message):
+    """Mark the (locked) asset failed with `code` and record `asset.failed`."""
+    asset.status = Asset.Status.FAILED
+    asset.error = {"code": code, "message": message}
+    asset.save(update_fields=["status", "error", "checksum", "updated_at"])
+    asset_event(asset, "asset.failed")
 
 
 def assets_orphan_for_deleted_project(sender, *, project, now, **kwargs):

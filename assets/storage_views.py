@@ -1,8 +1,10 @@
 """The local storage backend's signed upload and download URLs: the token in the path is the only credential.
 
 These are plain Django views, outside DRF: no API key, no CSRF (the signature is the credential and
-no cookie is involved), and no database connection (they are exempt from ATOMIC_REQUESTS and touch
-no model). The upload streams the body to disk in chunks and never reads `request.body`; the
+no cookie is involved), and no transaction held while bytes flow (they are exempt from ATOMIC_REQUESTS).
+An upload to an asset's key asks the assets service, in one short query before and one after storing,
+whether the asset still accepts it: a URL stops working once its asset is deleted, failed or expired, or
+its project deleted. The upload streams the body to disk in chunks and never reads `request.body`; the
 request-size middleware leaves this path to it.
 """
 
@@ -12,6 +14,7 @@ from django.db import transaction
 from django.http import FileResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from assets.services import asset_accepts_upload, asset_discard_late_upload
 from assets.storage import LocalStorage, ObjectExists, ObjectNotFound, UploadSizeMismatch, get_storage
 from assets.storage.local import InvalidSignature, SignatureExpired, read_download_token, read_upload_token
 from renderowl.api.errors import plain_problem_response
@@ -90,6 +93,8 @@ def storage_upload(request, storage, token):
             detail=f"This URL accepts exactly {grant.size} bytes (Content-Length: {length}).",
         )
 
+    if not asset_accepts_upload(storage_key=grant.key):
+        return _revoked()
     try:
         # The request is itself the stream (Django's LimitedStream over the WSGI input).
         stored = storage.save(
@@ -109,6 +114,11 @@ def storage_upload(request, storage, token):
             code="incomplete_upload",
             detail=f"The body ended after {exc.received} of {grant.size} bytes; nothing was stored. Upload again.",
         )
+    # Asked again once the file is visible: a delete that committed meanwhile either is seen here (and the
+    # file, new since replace=False, is removed), or commits after this check and deletes the file itself.
+    if not asset_accepts_upload(storage_key=grant.key):
+        asset_discard_late_upload(storage_key=grant.key)
+        return _revoked()
     return JsonResponse({"size": stored.size, "contentType": stored.content_type}, status=201)
 
 
@@ -142,6 +152,15 @@ def storage_download(request, storage, token):
 def media_type(content_type):
     """`Application/JSON; charset=utf-8` -> `application/json`."""
     return content_type.split(";", 1)[0].strip().lower()
+
+
+def _revoked():
+    return plain_problem_response(
+        403,
+        code="upload_url_revoked",
+        detail="This upload URL no longer works: its asset was deleted, failed or expired, or its project was "
+        "deleted. Nothing was stored; create a new asset.",
+    )
 
 
 def _too_large(size):

@@ -16,7 +16,14 @@ from assets.serializers import (
     AssetWithDownloadSerializer,
     UploadSerializer,
 )
-from assets.services import asset_create, asset_delete, asset_download, asset_update, asset_upload_complete
+from assets.services import (
+    asset_create,
+    asset_delete,
+    asset_download,
+    asset_update,
+    asset_upload_complete,
+    asset_upload_url,
+)
 from projects.services import projects_live
 from renderowl.api.viewsets import TenantViewSet
 from renderowl.errors import Invalid
@@ -117,7 +124,12 @@ class AssetViewSet(mixins.RetrieveModelMixin, TenantViewSet):
         params = self.validated_body(AssetUpdateSerializer)
         return Response(AssetSerializer(asset_update(asset=asset, changes=params)).data)
 
-    @extend_schema(summary="Delete an asset and its stored file", responses={204: None})
+    @extend_schema(
+        summary="Delete an asset and its stored file",
+        responses={204: None},
+        description="The row goes at once; the stored file is deleted after the commit, and retried until the "
+        "store confirms. The asset's upload URLs stop working (with the S3 backend, see API_CONTRACT.md).",
+    )
     def destroy(self, request, pk=None):
         asset_delete(asset=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -132,6 +144,19 @@ class AssetViewSet(mixins.RetrieveModelMixin, TenantViewSet):
     @action(detail=True, methods=["post"], url_path="upload-complete")
     def upload_complete(self, request, pk=None):
         return Response(AssetSerializer(asset_upload_complete(asset=self.get_object())).data)
+
+    @extend_schema(
+        summary="Get a fresh upload URL for a pending asset",
+        request=None,
+        responses={200: AssetUploadResponseSerializer},
+        description="For a pending asset whose file is not stored yet: a new presigned PUT, valid 15 minutes. "
+        "Earlier URLs stay valid until they expire. 409 asset_not_pending once the asset is processing, "
+        "ready or failed; 409 already_uploaded when a file is stored (POST upload-complete instead).",
+    )
+    @action(detail=True, methods=["post"], url_path="upload-url")
+    def upload_url(self, request, pk=None):
+        asset, upload = asset_upload_url(asset=self.get_object())
+        return Response({"asset": AssetSerializer(asset).data, "upload": UploadSerializer(upload).data})
 
 
 def template_schema(request):

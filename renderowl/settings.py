@@ -257,6 +257,10 @@ if not 0 < TEMPLATE_PROCESSING_TIMEOUT_SECONDS < ASSET_PROCESSING_TIMEOUT_SECOND
     raise RuntimeError("TEMPLATE_PROCESSING_TIMEOUT_SECONDS must be above 0 and below ASSET_PROCESSING_TIMEOUT_SECONDS.")
 if not TEMPLATE_MAX_DURATION_SECONDS > 0:
     raise RuntimeError("TEMPLATE_MAX_DURATION_SECONDS must be above 0.")
+# A pending asset is failed (`upload_expired`, its stored bytes removed) this long after its upload URL expired.
+ASSET_UPLOAD_EXPIRY_MARGIN_SECONDS = get_from_env("ASSET_UPLOAD_EXPIRY_MARGIN_SECONDS", 24 * 60 * 60, cast=int)
+# The orphan sweep leaves stored objects written more recently than this, whether or not a row owns them.
+ASSET_ORPHAN_GRACE_SECONDS = get_from_env("ASSET_ORPHAN_GRACE_SECONDS", 24 * 60 * 60, cast=int)
 
 CELERY_BROKER_URL = get_from_env("CELERY_BROKER_URL", REDIS_URL)
 CELERY_RESULT_BACKEND = None
@@ -289,10 +293,17 @@ CELERY_TASK_ROUTES = {
     "events.publish_event_task": {"queue": "events"},
     "webhooks.deliver_task": {"queue": "webhooks"},
     "assets.process_asset_task": {"queue": "assets"},
+    "assets.delete_stored_objects_task": {"queue": "assets"},
+    # Lists the whole store: storage work, too long for the schedules pool (beat queues it through
+    # assets.queue_orphaned_objects_sweep_task).
+    "assets.sweep_orphaned_objects_task": {"queue": "assets"},
     "events.sweep_unpublished_events_task": {"queue": "schedules"},
     "events.prune_events_task": {"queue": "schedules"},
     "webhooks.dispatch_due_deliveries_task": {"queue": "schedules"},
     "assets.sweep_stale_processing_task": {"queue": "schedules"},
+    "assets.sweep_object_deletions_task": {"queue": "schedules"},
+    "assets.expire_pending_uploads_task": {"queue": "schedules"},
+    "assets.queue_orphaned_objects_sweep_task": {"queue": "schedules"},
     "renderowl.prune_idempotency_records_task": {"queue": "schedules"},
 }
 # Keys are the rows django-celery-beat keeps: renaming one leaves the old row behind, still firing.
@@ -304,6 +315,9 @@ CELERY_BEAT_SCHEDULE = {
     },
     "sweep-unpublished-events": {"task": "events.sweep_unpublished_events_task", "schedule": 30},
     "sweep-stale-asset-processing": {"task": "assets.sweep_stale_processing_task", "schedule": 60},
+    "sweep-asset-object-deletions": {"task": "assets.sweep_object_deletions_task", "schedule": 60},
+    "expire-pending-asset-uploads": {"task": "assets.expire_pending_uploads_task", "schedule": 5 * 60},
+    "sweep-orphaned-asset-objects": {"task": "assets.queue_orphaned_objects_sweep_task", "schedule": 24 * 60 * 60},
     "prune-webhook-history": {"task": "events.prune_events_task", "schedule": 24 * 60 * 60},
 }
 
@@ -331,6 +345,16 @@ _require(
     f"WEBHOOK_ATTEMPT_TIME_LIMIT_SECONDS ({WEBHOOK_ATTEMPT_TIME_LIMIT_SECONDS:g}, that is WEBHOOK_TIMEOUT_SECONDS + 20) "
     f"must be less than CELERY_VISIBILITY_TIMEOUT_SECONDS ({CELERY_VISIBILITY_TIMEOUT_SECONDS}), or Redis "
     "redelivers an attempt still running: lower WEBHOOK_TIMEOUT_SECONDS or raise CELERY_VISIBILITY_TIMEOUT_SECONDS.",
+)
+_require(
+    ASSET_UPLOAD_EXPIRY_MARGIN_SECONDS >= 0,
+    f"ASSET_UPLOAD_EXPIRY_MARGIN_SECONDS must be 0 or more seconds, not {ASSET_UPLOAD_EXPIRY_MARGIN_SECONDS}.",
+)
+_require(
+    ASSET_ORPHAN_GRACE_SECONDS >= ASSET_UPLOAD_EXPIRES_SECONDS,
+    f"ASSET_ORPHAN_GRACE_SECONDS ({ASSET_ORPHAN_GRACE_SECONDS}) must be at least the upload URLs' lifetime "
+    f"({ASSET_UPLOAD_EXPIRES_SECONDS}), or the orphan sweep could remove a file whose upload is still going on: "
+    "raise ASSET_ORPHAN_GRACE_SECONDS.",
 )
 _require(
     ASSET_PROCESSING_SOFT_TIME_LIMIT_SECONDS > 0,

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from assets.storage.base import (
+    AssetKey,
     InvalidKey,
+    ListedObject,
     ObjectExists,
     ObjectNotFound,
     PresignedRequest,
@@ -20,6 +22,7 @@ from assets.storage.base import (
     StorageError,
     StoredObject,
     UploadSizeMismatch,
+    asset_key_parts,
     object_key,
     safe_filename,
     validate_key,
@@ -28,7 +31,9 @@ from assets.storage.local import LocalStorage
 from assets.storage.s3 import S3Storage
 
 __all__ = [
+    "AssetKey",
     "InvalidKey",
+    "ListedObject",
     "LocalStorage",
     "ObjectExists",
     "ObjectNotFound",
@@ -38,6 +43,7 @@ __all__ = [
     "StorageError",
     "StoredObject",
     "UploadSizeMismatch",
+    "asset_key_parts",
     "get_storage",
     "object_key",
     "safe_filename",

@@ -20,6 +20,11 @@ MAX_FILENAME_EXTENSION = 16
 # characters that need URL escaping.
 KEY_SEGMENT = re.compile(r"[A-Za-z0-9_\-][A-Za-z0-9._\-]*")
 ID_SEGMENT = re.compile(r"[A-Za-z0-9_\-]+")
+# What object_key() builds for an asset; other keys (a render's output) are not an asset's.
+ASSET_KEY = re.compile(
+    r"org/(?P<organization_id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
+    r"/prj/(?P<project_id>prj_[A-Za-z0-9]+)/(?P<asset_id>ast_[A-Za-z0-9]+)/[^/]+"
+)
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,14 @@ class StoredObject:
 
     size: int
     content_type: str | None
+
+
+@dataclass(frozen=True)
+class ListedObject:
+    """An object found by listing the store: its key and when it was last written."""
+
+    key: str
+    modified_at: datetime
 
 
 class StorageError(Exception):
@@ -99,6 +112,10 @@ class Storage(abc.ABC):
     def delete(self, *, key: str) -> None:
         """Remove the object; an absent object is not an error."""
 
+    @abc.abstractmethod
+    def list_objects(self, *, prefix: str = "") -> typing.Iterator[ListedObject]:
+        """Every object whose key starts with `prefix`, streamed page by page (order unspecified)."""
+
     def local_path(self, *, key: str) -> pathlib.Path | None:
         """The object's file when the backend keeps real files (whether or not it exists yet), else None."""
         validate_key(key)
@@ -147,6 +164,21 @@ def safe_filename(filename: str) -> str:
     stem = stem.strip("._-")[:MAX_FILENAME_STEM].rstrip("._-") or "file"
     extension = extension.strip("-_")[:MAX_FILENAME_EXTENSION]
     return f"{stem}.{extension}" if extension else stem
+
+
+@dataclass(frozen=True)
+class AssetKey:
+    """The ids an asset's storage key carries."""
+
+    organization_id: str
+    project_id: str
+    asset_id: str
+
+
+def asset_key_parts(key: str) -> AssetKey | None:
+    """The ids in `key` if object_key() built it for an asset, else None."""
+    match = ASSET_KEY.fullmatch(key)
+    return AssetKey(**match.groupdict()) if match else None
 
 
 def object_key(*, organization_id, project_id, asset_id, filename: str) -> str:

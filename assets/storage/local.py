@@ -14,7 +14,9 @@ from django.core import signing
 from django.urls import reverse
 
 from assets.storage.base import (
+    KEY_SEGMENT,
     InvalidKey,
+    ListedObject,
     ObjectExists,
     ObjectNotFound,
     PresignedRequest,
@@ -192,6 +194,24 @@ class LocalStorage(Storage):
         except (IsADirectoryError, NotADirectoryError):
             return  # A prefix of other keys, or under a file: no object by this key.
         _sidecar(path).unlink(missing_ok=True)
+
+    def list_objects(self, *, prefix=""):
+        """Walk the root; hidden sidecars and half-written `.part` files are not objects, nor is anything no key names."""
+        if not self.root.is_dir():
+            return
+        for directory, subdirectories, files in os.walk(self.root):
+            subdirectories[:] = sorted(name for name in subdirectories if KEY_SEGMENT.fullmatch(name))
+            relative = pathlib.Path(directory).relative_to(self.root)
+            for name in sorted(files):
+                key = (relative / name).as_posix()
+                if not KEY_SEGMENT.fullmatch(name) or not key.startswith(prefix):
+                    continue
+                try:
+                    status = os.lstat(os.path.join(directory, name))
+                except FileNotFoundError:  # deleted while we walked
+                    continue
+                if stat.S_ISREG(status.st_mode):
+                    yield ListedObject(key=key, modified_at=datetime.fromtimestamp(status.st_mtime, UTC))
 
     def local_path(self, *, key):
         path = (self.root / validate_key(key)).resolve()

@@ -12,6 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from django.utils.http import content_disposition_header
 
 from assets.storage.base import (
+    ListedObject,
     ObjectExists,
     ObjectNotFound,
     PresignedRequest,
@@ -136,6 +137,13 @@ class S3Storage(Storage):
     def delete(self, *, key):
         with _store_errors(key):
             self.client.delete_object(Bucket=self.bucket, Key=validate_key(key))
+
+    def list_objects(self, *, prefix=""):
+        paginator = self.client.get_paginator("list_objects_v2")
+        with _store_errors(prefix or "/"):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                for item in page.get("Contents", ()):
+                    yield ListedObject(key=item["Key"], modified_at=item["LastModified"])
 
     def _presign(self, operation, params, expires_in):
         validate_expires_in(expires_in)

@@ -146,3 +146,34 @@ def local_storage(settings, live_server_url):
     """The local backend, its signed URLs pointing at the live server."""
     settings.PUBLIC_BASE_URL = live_server_url
     return get_storage()
+
+
+@pytest.fixture
+def store_proxy(s3_endpoint):
+    """A proxy in front of the S3 test server that the test can make fail or stall (tests/assets/store_proxy.py)."""
+    from tests.assets.store_proxy import StoreProxy
+
+    proxy = StoreProxy(s3_endpoint)
+    try:
+        yield proxy
+    finally:
+        proxy.close()
+
+
+@pytest.fixture
+def s3_behind_proxy(s3_storage, settings, store_proxy):
+    """The S3 backend, reaching the store through `store_proxy`."""
+    settings.AWS_S3_ENDPOINT_URL = store_proxy.url
+    return store_proxy
+
+
+@pytest.fixture
+def s3_objects(s3_endpoint):
+    """The keys in the test bucket, read straight from the store (not through the proxy or the platform)."""
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name=S3_TEST_REGION, **_s3_credentials())
+
+    def keys(prefix=""):
+        pages = client.get_paginator("list_objects_v2").paginate(Bucket=S3_TEST_BUCKET, Prefix=prefix)
+        return {item["Key"] for page in pages for item in page.get("Contents", ())}
+
+    return keys

@@ -13,7 +13,6 @@ from datetime import timedelta
 import pytest
 import requests
 from celery.contrib.testing.worker import start_worker
-from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
@@ -108,35 +107,52 @@ def large_wav(path, megabytes):
     return path
 
 
+def worker_environment(settings):
+    """The environment of a worker process that uses the test's database, broker and (S3) storage settings."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url_for_tests(),
+        "DJANGO_ENV": "test",
+        "ASSET_STORAGE_BACKEND": "s3",
+        "AWS_STORAGE_BUCKET_NAME": settings.AWS_STORAGE_BUCKET_NAME,
+        "AWS_S3_ENDPOINT_URL": settings.AWS_S3_ENDPOINT_URL,
+        "AWS_S3_REGION_NAME": settings.AWS_S3_REGION_NAME,
+        "AWS_ACCESS_KEY_ID": settings.AWS_ACCESS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": settings.AWS_SECRET_ACCESS_KEY,
+        "AWS_S3_ADDRESSING_STYLE": settings.AWS_S3_ADDRESSING_STYLE,
+    }
+
+
 @transactional
-def test_a_worker_killed_mid_extraction_leaves_nothing_stuck(tmp_path, asset_storage):
+def test_a_worker_killed_mid_extraction_leaves_nothing_stuck(tmp_path, settings, s3_behind_proxy):
+    """The worker reads the object through a store that stalls after 64 KiB: it is killed at that known point."""
     tenant = Tenant("Crash")
     project = tenant.create_project(name="P")
-    path = large_wav(tmp_path / "long.wav", 400)
-    created = create(tenant, project["id"], type="audio", contentType="audio/wav", name="long.wav",
-                     size=path.stat().st_size).json()
-    with open(path, "rb") as data:
-        assert put(tenant, created["upload"], data.read()).status_code < 300
+    body = large_wav(tmp_path / "clip.wav", 2).read_bytes()
+    created = create(tenant, project["id"], type="audio", contentType="audio/wav", name="clip.wav", size=len(body)).json()
+    upload = created["upload"]
+    assert requests.put(upload["url"], data=body, headers=upload["headers"], timeout=10).status_code == 200
     asset_id = created["asset"]["id"]
+    s3_behind_proxy.stall_reads_after = 64 * 1024
 
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "renderowl", "worker", "-Q", "assets", "-P", "solo",
          "--without-mingle", "--without-gossip", "--loglevel", "WARNING"],
-        env={**os.environ, "DATABASE_URL": database_url_for_tests(), "DJANGO_ENV": "test",
-             "ASSET_STORAGE_ROOT": str(asset_storage)},
+        env=worker_environment(settings),
         cwd=settings.BASE_DIR,
     )
     try:
         tenant.client.post(f"/v1/assets/{asset_id}/upload-complete")
-        deadline = time.monotonic() + 60
-        while asset_row(tenant, asset_id).processing_attempts == 0:  # the run has claimed the asset
-            assert time.monotonic() < deadline, "the worker never started processing"
-            time.sleep(0.01)
+        assert s3_behind_proxy.stalled.wait(timeout=60), "the worker never read the object"
+        # Claimed (the run counted itself) and blocked mid-read: nothing can be recorded now.
+        assert asset_row(tenant, asset_id).processing_attempts == 1
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
     finally:
         if worker.poll() is None:
             worker.kill()
+    s3_behind_proxy.stall_reads_after = None
+    s3_behind_proxy.release.set()
     stuck = asset_row(tenant, asset_id)
     assert (stuck.status, stuck.processing_attempts) == ("processing", 1)
 

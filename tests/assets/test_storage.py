@@ -1,6 +1,8 @@
 """Asset storage: both backends honour one contract; the local backend's signed URLs refuse what they did not sign.
 
-The local views run without a database: no test here asks for one, so any query would fail the test.
+The local views run without a database for keys that are not an asset's (these tests' keys carry no
+organization UUID): no test here asks for one, so any query would fail the test. An asset's key is
+checked against its row (tests/assets/test_cleanup.py).
 """
 
 import io
@@ -86,6 +88,20 @@ def test_round_trip_upload_head_read_download_delete(storage):
     with pytest.raises(ObjectNotFound):
         storage.open(key=KEY)
     assert requests.get(download.url, timeout=10).status_code in (403, 404)
+
+
+def test_listing_yields_each_object_under_a_prefix_with_when_it_was_written(storage):
+    prefix = f"org/{os.urandom(4).hex()}/"  # the S3 test bucket is shared by the session
+    keys = [f"{prefix}prj/prj_A/ast_B/a.mp4", f"{prefix}prj/prj_A/ast_C/b.mp4"]
+    before = datetime.now(UTC) - timedelta(seconds=2)
+    for key in keys:
+        storage.save(key=key, content_type="video/mp4", stream=io.BytesIO(b"12345"))
+    storage.save(key=f"other/{prefix}x.mp4", content_type="video/mp4", stream=io.BytesIO(b"1"))
+
+    listed = sorted(storage.list_objects(prefix=prefix), key=lambda listed: listed.key)
+
+    assert [item.key for item in listed] == keys  # no sidecars, nothing outside the prefix
+    assert all(before <= item.modified_at <= datetime.now(UTC) + timedelta(seconds=2) for item in listed)
 
 
 def test_presigned_upload_names_the_headers_to_send_and_its_expiry(storage):

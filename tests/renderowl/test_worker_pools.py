@@ -19,10 +19,15 @@ ROUTED = {
     "events.publish_event_task": "events",
     "webhooks.deliver_task": "webhooks",
     "assets.process_asset_task": "assets",
+    "assets.delete_stored_objects_task": "assets",
+    "assets.sweep_orphaned_objects_task": "assets",
     "events.sweep_unpublished_events_task": "schedules",
     "events.prune_events_task": "schedules",
     "webhooks.dispatch_due_deliveries_task": "schedules",
     "assets.sweep_stale_processing_task": "schedules",
+    "assets.sweep_object_deletions_task": "schedules",
+    "assets.expire_pending_uploads_task": "schedules",
+    "assets.queue_orphaned_objects_sweep_task": "schedules",
     "renderowl.prune_idempotency_records_task": "schedules",
 }
 
@@ -97,6 +102,9 @@ def test_every_scheduled_task_runs_on_the_schedules_queue():
         "dispatch-due-webhook-deliveries",
         "sweep-unpublished-events",
         "sweep-stale-asset-processing",
+        "sweep-asset-object-deletions",
+        "expire-pending-asset-uploads",
+        "sweep-orphaned-asset-objects",
         "prune-webhook-history",
     }
     assert schedule["dispatch-due-webhook-deliveries"]["schedule"] == settings.WEBHOOK_DISPATCH_INTERVAL_SECONDS

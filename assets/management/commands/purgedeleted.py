@@ -2,51 +2,72 @@ import re
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 from django.utils import timezone
 
-from assets.models import Asset
-from assets.storage import get_storage
-from projects.models import Project
-from renderowl.tenancy import OWNER_DB_ALIAS, dangerously_bypass_tenancy
+from assets.cleanup import assets_purge_batch, object_deletions_run, projects_purge_batch, purge_candidates
 
 UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 
 
-def parse_age(value):
+def parse_age(value, *, option="--older-than"):
     match = re.fullmatch(r"(\d+)([dhm])", value)
     if not match:
-        raise CommandError(f"--older-than takes a number and a unit, like 30d, 12h or 90m; not {value!r}.")
+        raise CommandError(f"{option} takes a number and a unit, like 30d, 12h or 90m; not {value!r}.")
     return timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
+
+
+def positive(value):
+    if not value.isdigit() or int(value) < 1:
+        raise CommandError(f"--batch-size takes a whole number of at least 1; not {value!r}.")
+    return int(value)
 
 
 class Command(BaseCommand):
     help = (
         "Permanently remove projects deleted, and assets orphaned, before --older-than (e.g. 30d), "
-        "stored files included. Prints what it removed."
+        "stored files included, in batches. Prints what it removed and any file the store failed to delete."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--older-than", required=True, help="Age such as 30d, 12h or 90m.")
         parser.add_argument("--dry-run", action="store_true", help="List what would be removed; remove nothing.")
+        parser.add_argument("--batch-size", default="500", help="Assets (and projects) per transaction; default 500.")
 
-    def handle(self, *args, older_than, dry_run, **options):
+    def handle(self, *args, older_than, dry_run, batch_size, **options):
         cutoff = timezone.now() - parse_age(older_than)
-        with dangerously_bypass_tenancy(reason="purgedeleted command"), transaction.atomic(using=OWNER_DB_ALIAS):
-            projects = Project.objects.filter(deleted_at__lt=cutoff)
-            assets = Asset.objects.filter(orphaned_at__lt=cutoff) | Asset.objects.filter(project__in=projects)
-            doomed_assets = list(assets.distinct().values_list("id", "storage_key"))
-            doomed_projects = list(projects.values_list("id", flat=True))
-            for asset_id, _ in doomed_assets:
+        batch_size = positive(str(batch_size))
+        if dry_run:
+            assets, projects = purge_candidates(cutoff=cutoff)
+            for asset_id in assets:
                 self.stdout.write(f"asset {asset_id}")
-            for project_id in doomed_projects:
+            for project_id in projects:
                 self.stdout.write(f"project {project_id}")
-            if dry_run:
-                self.stdout.write(f"Would remove {len(doomed_projects)} projects and {len(doomed_assets)} assets.")
-                return
-            Asset.objects.filter(pk__in=[asset_id for asset_id, _ in doomed_assets]).delete()
-            Project.objects.filter(pk__in=doomed_projects).delete()
-            storage = get_storage()
-            keys = [key for _, key in doomed_assets]
-            transaction.on_commit(lambda: [storage.delete(key=key) for key in keys], using=OWNER_DB_ALIAS)
-        self.stdout.write(f"Removed {len(doomed_projects)} projects and {len(doomed_assets)} assets.")
+            self.stdout.write(f"Would remove {len(projects)} projects and {len(assets)} assets.")
+            return
+
+        removed_assets, removed_projects, not_deleted = 0, 0, 0
+        # Each batch commits its rows together with the record of their files' deletion, then deletes
+        # the files: a file the store refuses stays recorded, and beat retries it (docs/OPERATIONS.md).
+        while batch := assets_purge_batch(cutoff=cutoff, batch_size=batch_size):
+            asset_of = dict((deletion_id, asset_id) for asset_id, deletion_id in batch)
+            for asset_id, _ in batch:
+                self.stdout.write(f"asset {asset_id}")
+            _, failed = object_deletions_run(deletion_ids=list(asset_of))
+            for deletion in failed:
+                self.stdout.write(
+                    f"file of asset {asset_of[deletion.pk]} not deleted ({deletion.last_error}); "
+                    "queued for retry"
+                )
+            removed_assets += len(batch)
+            not_deleted += len(failed)
+        while batch := projects_purge_batch(cutoff=cutoff, batch_size=batch_size):
+            for project_id in batch:
+                self.stdout.write(f"project {project_id}")
+            removed_projects += len(batch)
+        summary = f"Removed {removed_projects} projects and {removed_assets} assets."
+        if not_deleted:
+            summary = (
+                f"Removed {removed_projects} projects and {removed_assets} assets; "
+                f"{not_deleted} files could not be deleted yet and are queued for retry."
+            )
+        self.stdout.write(summary)
