@@ -22,8 +22,18 @@ class ProjectSerializer(serializers.ModelSerializer):
     metadata = MetadataField(read_only=True)
 
 
+REPLAY_NOTE = (
+    " null in a replay of the request (same Idempotency-Key): the secret is shown once and never kept with the "
+    "stored response; if the first response was lost, rotate the secret."
+)
+
+
 class ProjectWithSecretSerializer(ProjectSerializer):
     """The create response: the only time the webhook secret is shown."""
+
+    webhook_secret = serializers.CharField(
+        read_only=True, allow_null=True, help_text="64 hex characters: the HMAC key's 32 bytes;" + REPLAY_NOTE
+    )
 
     class Meta(ProjectSerializer.Meta):
         fields = [*ProjectSerializer.Meta.fields, "webhook_secret"]
@@ -33,7 +43,9 @@ class ProjectWithSecretSerializer(ProjectSerializer):
 class WebhookSecretSerializer(serializers.Serializer):
     """A newly issued webhook secret, shown only in this response."""
 
-    webhook_secret = serializers.CharField(help_text="64 hex characters: the HMAC key's 32 bytes.")
+    webhook_secret = serializers.CharField(
+        allow_null=True, help_text="64 hex characters: the HMAC key's 32 bytes;" + REPLAY_NOTE
+    )
     previous_secret_expires_at = serializers.DateTimeField(
         help_text="Until then deliveries also carry a signature made with the previous secret."
     )

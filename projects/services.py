@@ -11,6 +11,7 @@ from django.utils.text import slugify
 from projects.models import LIVE, Project
 from projects.signals import project_deleted
 from renderowl.errors import Conflict, Invalid, NotFound
+from renderowl.tenancy import OWNER_DB_ALIAS, dangerously_bypass_tenancy
 
 SECRET_ROTATION_OVERLAP = timedelta(hours=24)
 SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -102,6 +103,26 @@ def project_webhook_secret_rotate(*, project, now=None):
         update_fields=["webhook_secret", "previous_webhook_secret", "previous_webhook_secret_expires_at", "updated_at"]
     )
     return project
+
+
+def projects_clear_expired_previous_secrets(*, now=None, batch=1000):
+    """Forget previous webhook secrets whose rotation overlap has ended, across organizations. Operator path.
+
+    Signing stops using them at expiry anyway; this makes sure no copy outlives its use. Returns how many.
+    """
+    now = now or timezone.now()
+    cleared = 0
+    with dangerously_bypass_tenancy(reason="clear expired previous webhook secrets", routine=True):
+        while True:
+            with transaction.atomic(using=OWNER_DB_ALIAS):
+                ids = list(
+                    Project.objects.filter(previous_webhook_secret_expires_at__lte=now)
+                    .exclude(previous_webhook_secret="")
+                    .values_list("pk", flat=True)[:batch]
+                )
+                if not ids:
+                    return cleared
+                cleared += Project.objects.filter(pk__in=ids).update(previous_webhook_secret="")
 
 
 def project_signing_secrets(*, project_id, now=None):

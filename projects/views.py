@@ -23,6 +23,7 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVie
     sort_fields = {"createdAt": "created_at", "updatedAt": "updated_at", "name": "name"}
     default_sort = "-createdAt"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    idempotency_redacted_fields = ("webhook_secret",)
 
     def scope_queryset(self, queryset):
         return queryset.filter(LIVE).defer(

@@ -305,10 +305,15 @@ CELERY_TASK_ROUTES = {
     "assets.expire_pending_uploads_task": {"queue": "schedules"},
     "assets.queue_orphaned_objects_sweep_task": {"queue": "schedules"},
     "renderowl.prune_idempotency_records_task": {"queue": "schedules"},
+    "projects.clear_expired_previous_secrets_task": {"queue": "schedules"},
 }
 # Keys are the rows django-celery-beat keeps: renaming one leaves the old row behind, still firing.
 CELERY_BEAT_SCHEDULE = {
     "prune-idempotency-records": {"task": "renderowl.prune_idempotency_records_task", "schedule": 60 * 60},
+    "clear-expired-previous-webhook-secrets": {
+        "task": "projects.clear_expired_previous_secrets_task",
+        "schedule": 60 * 60,
+    },
     "dispatch-due-webhook-deliveries": {
         "task": "webhooks.dispatch_due_deliveries_task",
         "schedule": WEBHOOK_DISPATCH_INTERVAL_SECONDS,

@@ -3,13 +3,19 @@
 The response is stored in the request's own transaction, so it exists exactly when the
 change does, and the unique (organization, key) index makes a duplicate that slipped past
 the in-flight check roll back rather than change anything twice. A Redis lock held while
-the request runs answers a concurrent duplicate with 409 straight away.
+the request runs answers a concurrent duplicate with 409 straight away; it is released only
+once the request's transaction has ended (`RequestContextMiddleware`), and only by the request
+that holds it (its value is a token of that request's own).
+
+Secrets in a response (a project's webhook secret) are shown once: the stored copy has them
+replaced by null, so a replay carries everything else.
 """
 
 import hashlib
 import json
 import logging
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -36,15 +42,25 @@ class IdempotentReplay(Exception):
         self.record = record
 
 
+# Delete the lock only if it still holds our token: a lock that expired may belong to another request now.
+RELEASE_SCRIPT = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
 @dataclass
 class IdempotentRequest:
     organization_id: str
     key: str
     fingerprint: str
     lock_name: str
+    token: str = ""
 
-    def store(self, *, status, body):
-        """Save the response in the current transaction; raises 409 if a duplicate got there first."""
+    def store(self, *, status, body, redact=()):
+        """Save the response in the current transaction, `redact`ed keys as null; 409 if a duplicate got there first."""
+        if redact and isinstance(body, dict):
+            body = {name: (None if name in redact else value) for name, value in body.items()}
         try:
             with transaction.atomic():
                 # Only an expired record may make way: a live one means a duplicate got there first.
@@ -62,8 +78,9 @@ class IdempotentRequest:
             raise in_progress() from None
 
     def release(self):
+        """Free the key for the next request, if the lock is still ours; call once the transaction has ended."""
         try:
-            get_redis().delete(self.lock_name)
+            get_redis().eval(RELEASE_SCRIPT, 1, self.lock_name, self.token)
         except redis.RedisError:
             logger.warning("idempotency lock not released; it expires by itself", exc_info=True)
 
@@ -106,9 +123,10 @@ def idempotency_begin(*, request, organization_id):
         key=key,
         fingerprint=fingerprint(request),
         lock_name=idempotency_lock_name(organization_id, key),
+        token=secrets.token_hex(16),
     )
     try:
-        acquired = get_redis().set(handle.lock_name, "1", nx=True, ex=LOCK_SECONDS)
+        acquired = get_redis().set(handle.lock_name, handle.token, nx=True, ex=LOCK_SECONDS)
     except redis.RedisError:
         # The unique (organization, key) index still prevents a second change; only the early 409 is lost.
         logger.warning("idempotency lock unavailable; relying on the database alone", exc_info=True)

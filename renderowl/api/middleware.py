@@ -65,6 +65,10 @@ class RequestContextMiddleware:
             return response
         finally:
             current_organization_id.reset(organization_token)
+            # Only now has the view's transaction (ATOMIC_REQUESTS) committed or rolled back.
+            lock = getattr(request, "idempotency_lock", None)
+            if lock is not None:
+                lock.release()
 
     def _too_large(self, request):
         if request.path_info.startswith(STREAMED_UPLOAD_PATH_PREFIX):

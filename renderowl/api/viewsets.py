@@ -29,6 +29,8 @@ class TenantViewSet(viewsets.GenericViewSet):
     sort_fields = {"createdAt": "created_at"}
     default_sort = "-createdAt"
     list_filter_params = ()
+    # Response fields shown once (secrets): an Idempotency-Key replay answers them as null, and no copy is stored.
+    idempotency_redacted_fields = ()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -71,6 +73,8 @@ class TenantViewSet(viewsets.GenericViewSet):
             self._reject_unknown_query_params(request)
         if request.method == "POST":
             self.idempotency = idempotency_begin(request=request, organization_id=request.user.organization_id)
+            # Released by RequestContextMiddleware once the request's transaction has committed or rolled back.
+            request._request.idempotency_lock = self.idempotency
 
     def _reject_unknown_query_params(self, request):
         allowed = set(PAGINATION_PARAMS) | set(self.list_filter_params)
@@ -87,27 +91,20 @@ class TenantViewSet(viewsets.GenericViewSet):
             response = Response(json.loads(exc.record.response_body), status=exc.record.response_status)
             response["Idempotent-Replayed"] = "true"
             return response
-        try:
-            return super().handle_exception(exc)
-        except Exception:
-            # An unhandled error (a 500) skips finalize_response: free the key for the client's retry now.
-            if getattr(self, "idempotency", None) is not None:
-                self.idempotency.release()
-                self.idempotency = None
-            raise
+        return super().handle_exception(exc)
 
     def finalize_response(self, request, response, *args, **kwargs):
         idempotency, self.idempotency = getattr(self, "idempotency", None), None
         if idempotency is not None:
             try:
                 if status.is_success(response.status_code):
-                    idempotency.store(status=response.status_code, body=response.data)
+                    idempotency.store(
+                        status=response.status_code, body=response.data, redact=self.idempotency_redacted_fields
+                    )
                     response["Idempotent-Replayed"] = "false"
             except ApiError as exc:
                 transaction.set_rollback(True)
                 response = self.handle_exception(exc)
-            finally:
-                idempotency.release()
         if response.status_code == status.HTTP_201_CREATED and "Location" not in response:
             response["Location"] = request.build_absolute_uri(self.created_location(response.data))
         for header, value in rate_limit_headers(request).items():

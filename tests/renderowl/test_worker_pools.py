@@ -29,6 +29,7 @@ ROUTED = {
     "assets.expire_pending_uploads_task": "schedules",
     "assets.queue_orphaned_objects_sweep_task": "schedules",
     "renderowl.prune_idempotency_records_task": "schedules",
+    "projects.clear_expired_previous_secrets_task": "schedules",
 }
 
 
@@ -99,6 +100,7 @@ def test_every_scheduled_task_runs_on_the_schedules_queue():
     # The keys name django-celery-beat's rows: kept, so a deployment updates its rows in place.
     assert set(schedule) == {
         "prune-idempotency-records",
+        "clear-expired-previous-webhook-secrets",
         "dispatch-due-webhook-deliveries",
         "sweep-unpublished-events",
         "sweep-stale-asset-processing",
