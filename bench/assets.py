@@ -281,7 +281,7 @@ def report_uploads(report, runs, size):
     report.line()
     report.line(
         f"Upload of the file, beside writing the same bytes to a file on the same disk from this process "
-        f"(gunicorn, {WORKERS} sync workers; the PUT's server writes 1 MiB chunks and fsyncs, as the baseline does)"
+        f"(the Procfile's web command, {WORKERS} processes; the PUT's server writes 1 MiB chunks and fsyncs, as the baseline does)"
     )
     report.table(
         ["scenario", "runs", "MB/s", "MB/s by round", "seconds", "client CPU s", "server CPU s", "÷ baseline"], rows

@@ -43,7 +43,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from bench.assets import run_assets  # noqa: E402
 from bench.load import Sample, generate_load, get_json  # noqa: E402
 from bench.seed import bench_organization_create, bench_organization_delete  # noqa: E402
-from bench.server import gunicorn  # noqa: E402
+from bench.server import gunicorn, web_command  # noqa: E402
 from bench.webhook_fanout import run_webhook_fanout  # noqa: E402
 
 PROJECT_COUNT = 20_500
@@ -127,9 +127,10 @@ def main(argv):
 def run_projects(report):
     report.line()
     report.line(
-        f"Projects API: gunicorn {gunicorn_package.__version__} with {WORKERS} sync workers, "
+        f"Projects API: gunicorn {gunicorn_package.__version__}, {WORKERS} processes, "
         f"{CONNECTIONS} client connections, {PROJECT_COUNT:,} projects in one organization."
     )
+    report.line(f"Server: {web_command(ROOT)}")
     report.line(
         f"Each scenario: {WARMUP_SECONDS:g} s warm-up, then {ROUNDS} rounds of {SLICE_SECONDS:g} s, "
         "the scenarios interleaved within each round in a rotating order."

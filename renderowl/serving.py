@@ -12,13 +12,15 @@ ASGIHandler already reads the body first; this subclass adds what production nee
 - a per-chunk deadline on request bodies (REQUEST_BODY_TIMEOUT_SECONDS): a body that stops
   arriving is answered 408 and its connection closed;
 - no body bigger than MAX_REQUEST_BODY_BYTES is read at all (413), except on the signed upload
-  path, which takes a declared Content-Length of at most the largest asset size;
+  path, which takes a declared Content-Length of at most the largest asset size; a view may also
+  refuse a request from its headers before any of the body is read (`refuse_before_body`);
 - streamed responses (downloads, static files) read from their file chunk by chunk in a worker
   thread, never all at once: stock Django materialises a synchronous iterator into a list.
 """
 
 import asyncio
 import functools
+import io
 import logging
 import tempfile
 from contextlib import asynccontextmanager
@@ -26,9 +28,13 @@ from contextvars import ContextVar
 
 from asgiref.sync import SyncToAsync, ThreadSensitiveContext, sync_to_async
 from django.conf import settings
+from django.core import signals
 from django.core.exceptions import RequestAborted
-from django.core.handlers.asgi import ASGIHandler
-from django.db import close_old_connections
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.core.handlers.base import BaseHandler
+from django.http import FileResponse
+from django.http.response import HttpResponseBase
+from django.urls import Resolver404, resolve, set_script_prefix
 
 from renderowl.api.errors import plain_problem_response
 from renderowl.api.middleware import (
@@ -37,15 +43,23 @@ from renderowl.api.middleware import (
     new_request_id,
     request_too_large_response,
 )
+from renderowl.logging import current_request_id
 
 logger = logging.getLogger("renderowl.request")
 _current_scope: ContextVar[dict] = ContextVar("renderowl_asgi_scope")
 
 
 class _Body(tempfile.SpooledTemporaryFile):
-    """The request body, spooled to disk past FILE_UPLOAD_MAX_MEMORY_SIZE; `refusal` says why it was not read."""
+    """The request body, spooled to disk past FILE_UPLOAD_MAX_MEMORY_SIZE; `refusal` says why it was not read.
+
+    `refusal` is a code of _refusal_response, or the response a view's `refuse_before_body` gave.
+    """
 
     refusal = None
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.request_id = new_request_id()  # only a refusal uses it: otherwise the middleware assigns one
 
 
 class ThreadSlots:
@@ -70,25 +84,79 @@ class ThreadSlots:
 
 
 class RenderowlASGIHandler(ASGIHandler):
-    """Django's ASGI handler with bounded, reused request threads and bounded body reads."""
+    """Django's ASGI handler with bounded, reused request threads, bounded body reads and one thread hop.
+
+    Stock Django hops between the loop and a thread three times a request (request_started, the
+    middleware chain, response.close), each hop waiting for the GIL while the loop serves other
+    connections. Here the request is built, signalled, answered and (unless streamed) closed in one
+    call on a request thread, through the synchronous middleware chain, as a WSGI server would.
+    """
 
     def __init__(self, *, threads):
-        super().__init__()
+        BaseHandler.__init__(self)  # not ASGIHandler's: the middleware chain is the synchronous one
+        self.load_middleware(is_async=False)
         self.slots = ThreadSlots(threads)
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
         # The path decides how much body may be read; read_body only gets `receive`.
         token = _current_scope.set(scope)
         try:
-            await super().__call__(scope, receive, send)
+            await self.handle(scope, receive, send)
         finally:
             _current_scope.reset(token)
+
+    async def handle(self, scope, receive, send):
+        try:
+            body = await self.read_body(receive)
+        except RequestAborted:
+            return  # the client left mid-body: nobody to answer
+        try:
+            if body.refusal is not None:
+                _, response = self.create_request(scope, body)
+            else:
+                async with self.slots.hold():
+                    response = await sync_to_async(self._respond)(scope, body)
+            try:
+                await self.send_response(response, send)
+            finally:
+                if response.streaming or body.refusal is not None:
+                    await sync_to_async(response.close, thread_sensitive=False)()
+        finally:
+            body.close()
+
+    def _respond(self, scope, body):
+        """On a request thread: what Django's WSGIHandler does for one request, short of sending it."""
+        set_script_prefix(get_script_prefix(scope))
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        request, response = self.create_request(scope, body)
+        if request is not None:
+            response = self.get_response(request)
+            response._handler_class = self.__class__
+            if isinstance(response, FileResponse):
+                response.block_size = self.chunk_size
+        if not response.streaming:
+            # The content is rendered: close now (request_finished, releasing the database connection)
+            # on the thread that holds it, rather than hop back once it is sent.
+            response.close()
+        return response
 
     async def read_body(self, receive):
         scope = _current_scope.get()
         body = _Body(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE, mode="w+b", dir=settings.FILE_UPLOAD_TEMP_DIR)
-        limit, body.refusal = _body_limit(scope)
-        if body.refusal or limit is None:
+        headers = dict(scope.get("headers", ()))
+        refusal, limit = None, None
+        if b"content-length" in headers or b"transfer-encoding" in headers:
+            token = current_request_id.set(body.request_id)  # the requestId of a view's refusal
+            try:
+                refusal = self._refused_by_view(scope)
+            finally:
+                current_request_id.reset(token)
+        if refusal is None:
+            limit, refusal = _body_limit(scope, headers)
+        body.refusal = refusal
+        if refusal is not None or limit is None:
             return body  # not one byte read: the connection is closed after the answer
         received = 0
         while True:
@@ -115,12 +183,28 @@ class RenderowlASGIHandler(ASGIHandler):
         body.seek(0)
         return body
 
+    def _refused_by_view(self, scope):
+        """A view's answer from the headers alone (`view.refuse_before_body(request, **kwargs)`), or None."""
+        try:
+            match = resolve(scope["path"])
+        except Resolver404:
+            return None
+        check = getattr(match.func, "refuse_before_body", None)
+        if check is None:
+            return None
+        request, error = super().create_request(scope, io.BytesIO())
+        return error if request is None else check(request, *match.args, **match.kwargs)
+
     def create_request(self, scope, body_file):
         refusal = getattr(body_file, "refusal", None)
         if refusal is None:
             return super().create_request(scope, body_file)
-        response = _refusal_response(refusal)
-        response["X-Request-Id"] = new_request_id()
+        token = current_request_id.set(body_file.request_id)  # the problem's requestId
+        try:
+            response = refusal if isinstance(refusal, HttpResponseBase) else _refusal_response(refusal)
+        finally:
+            current_request_id.reset(token)
+        response["X-Request-Id"] = body_file.request_id
         response["Connection"] = "close"
         logger.info(
             "request",
@@ -128,25 +212,14 @@ class RenderowlASGIHandler(ASGIHandler):
         )
         return None, response
 
-    async def run_get_response(self, request):
-        """The middleware and the view, on one of the process's request threads."""
-        async with self.slots.hold():
-            # What request_started/finished do for a WSGI thread, for the thread that holds the connections.
-            await sync_to_async(close_old_connections)()
-            try:
-                return await super().run_get_response(request)
-            finally:
-                await sync_to_async(close_old_connections)()
-
     async def send_response(self, response, send):
         if response.streaming and not response.is_async:
             response.streaming_content = _iterate_in_threads(response.streaming_content)
         await super().send_response(response, send)
 
 
-def _body_limit(scope):
+def _body_limit(scope, headers):
     """(the most bytes this request's body may have, None to read none, a refusal before reading any or None)."""
-    headers = dict(scope.get("headers", ()))
     raw_length = headers.get(b"content-length")
     try:
         length = int(raw_length) if raw_length is not None else None
