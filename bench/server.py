@@ -1,7 +1,7 @@
 """The Procfile's web server, with the bench settings, on a free loopback port for the length of a `with` block.
 
-BENCH_WEB_COMMAND replaces the Procfile's `web:` command, to measure another serving model side by side
-(for example the threaded WSGI server the project used before: see bench/README.md).
+BENCH_WEB_COMMAND replaces the Procfile's `web:` command; bench/run.py's BENCH_COMPARE_WEB_COMMAND runs a
+second server beside it, to measure another serving model side by side (see bench/README.md).
 """
 
 import http.client
@@ -22,11 +22,11 @@ class ServerFailed(RuntimeError):
 
 
 @contextmanager
-def gunicorn(*, workers, root, log_path, environment):
-    """Start the web command with `workers` processes, wait until /healthz answers, yield its port, then stop it."""
+def gunicorn(*, workers, root, log_path, environment, command=None):
+    """Start the web command (or `command`) with `workers` processes, wait for /healthz, yield its port, stop it."""
     port = _free_port()
     # The default control socket is one path per user, shared with any other gunicorn on the machine.
-    command = f"exec {web_command(root)} --no-control-socket"
+    command = f"exec {command or web_command(root)} --no-control-socket"
     env = {
         **os.environ,
         **environment,

@@ -146,13 +146,15 @@ class RenderowlASGIHandler(ASGIHandler):
         scope = _current_scope.get()
         body = _Body(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE, mode="w+b", dir=settings.FILE_UPLOAD_TEMP_DIR)
         headers = dict(scope.get("headers", ()))
-        refusal, limit = None, None
-        if b"content-length" in headers or b"transfer-encoding" in headers:
-            token = current_request_id.set(body.request_id)  # the requestId of a view's refusal
-            try:
-                refusal = self._refused_by_view(scope)
-            finally:
-                current_request_id.reset(token)
+        framed = b"content-length" in headers or b"transfer-encoding" in headers
+        if not framed and scope.get("http_version", "1.1").startswith("1"):
+            return body  # HTTP/1 framing: a request with neither header has no body
+        limit = None
+        token = current_request_id.set(body.request_id)  # the requestId of a view's refusal
+        try:
+            refusal = self._refused_by_view(scope)
+        finally:
+            current_request_id.reset(token)
         if refusal is None:
             limit, refusal = _body_limit(scope, headers)
         body.refusal = refusal

@@ -4,12 +4,15 @@ Bodies that stall, bodies too large to read, and uploads their headers already r
 before any thread runs Django, and without reading what the client would send next.
 """
 
+import io
 import json
+from urllib.parse import urlsplit
 
 from asgiref.sync import async_to_sync
 from asgiref.testing import ApplicationCommunicator
 from django.test import override_settings
 
+from assets.storage import get_storage
 from renderowl.serving import RenderowlASGIHandler
 
 ANSWER_TIMEOUT_SECONDS = 5
@@ -33,21 +36,28 @@ def scope(method, path, headers):
 
 
 @async_to_sync
-async def exchange(request_scope, *chunks):
-    """Send `chunks` (each followed by more to come), then return (status, headers, body) of the answer."""
+async def exchange(request_scope, *chunks, complete=False, with_messages=False):
+    """Send `chunks` (each followed by more to come), then return (status, headers, body) of the answer.
+
+    `complete` ends the body after the chunks; `with_messages` adds how many body messages the answer had.
+    """
     communicator = ApplicationCommunicator(RenderowlASGIHandler(threads=1), request_scope)
     for chunk in chunks:
         await communicator.send_input({"type": "http.request", "body": chunk, "more_body": True})
+    if complete:
+        await communicator.send_input({"type": "http.request", "body": b"", "more_body": False})
     start = await communicator.receive_output(ANSWER_TIMEOUT_SECONDS)
-    body = b""
+    body, messages = b"", 0
     while True:
         message = await communicator.receive_output(ANSWER_TIMEOUT_SECONDS)
         body += message.get("body", b"")
+        messages += 1
         if not message.get("more_body", False):
             break
     await communicator.send_input({"type": "http.disconnect"})
     await communicator.wait(ANSWER_TIMEOUT_SECONDS)
-    return start["status"], {name.decode().lower(): value.decode() for name, value in start["headers"]}, body
+    headers = {name.decode().lower(): value.decode() for name, value in start["headers"]}
+    return (start["status"], headers, body, messages) if with_messages else (start["status"], headers, body)
 
 
 def problem_code(body):
@@ -88,3 +98,19 @@ def test_a_signed_upload_its_headers_refuse_is_answered_before_its_body_is_read(
     status, _, body = exchange(request_scope)
     assert status == 403
     assert problem_code(body) == "invalid_signature"
+
+
+def test_a_download_is_sent_in_chunks_as_the_file_is_read(settings, tmp_path):
+    settings.ASSET_STORAGE_BACKEND = "local"
+    settings.ASSET_STORAGE_ROOT = tmp_path
+    storage = get_storage()
+    content = bytes(range(256)) * 1200  # 300 KiB: several of the handler's 64 KiB chunks
+    storage.save(key="files/clip.bin", content_type="application/octet-stream", stream=io.BytesIO(content))
+    path = urlsplit(storage.presigned_download(key="files/clip.bin").url).path
+
+    status, headers, body, messages = exchange(scope("GET", path, {}), complete=True, with_messages=True)
+    assert status == 200
+    assert body == content
+    assert headers["content-length"] == str(len(content))
+    assert headers["x-request-id"].startswith("req_")
+    assert messages > 4
