@@ -201,17 +201,19 @@ class RenderowlASGIHandler(ASGIHandler):
         refusal = getattr(body_file, "refusal", None)
         if refusal is None:
             return super().create_request(scope, body_file)
-        token = current_request_id.set(body_file.request_id)  # the problem's requestId
+        token = current_request_id.set(body_file.request_id)  # the problem's requestId, and the log line's
         try:
             response = refusal if isinstance(refusal, HttpResponseBase) else _refusal_response(refusal)
+            # No middleware runs for it: add what RequestContextMiddleware and CommonMiddleware would.
+            response["X-Request-Id"] = body_file.request_id
+            response["Content-Length"] = str(len(response.content))
+            response["Connection"] = "close"
+            logger.info(
+                "request",
+                extra={"method": scope["method"], "path": loggable_path(scope["path"]), "status": response.status_code},
+            )
         finally:
             current_request_id.reset(token)
-        response["X-Request-Id"] = body_file.request_id
-        response["Connection"] = "close"
-        logger.info(
-            "request",
-            extra={"method": scope["method"], "path": loggable_path(scope["path"]), "status": response.status_code},
-        )
         return None, response
 
     async def send_response(self, response, send):

@@ -72,6 +72,8 @@ def test_a_body_that_stops_arriving_is_answered_408_and_the_connection_closed():
     assert problem_code(body) == "request_timeout"
     assert headers["content-type"] == "application/problem+json"
     assert headers["connection"] == "close"
+    assert headers["content-length"] == str(len(body))
+    assert json.loads(body)["requestId"] == headers["x-request-id"]
     assert headers["x-request-id"].startswith("req_")
 
 
