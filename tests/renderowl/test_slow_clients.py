@@ -73,9 +73,10 @@ def web_server(log_path, environment):
         "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}",
     }
     with open(log_path, "w") as log:
-        # `exec` makes the server itself the child, so its PID is the one we stop.
+        # `exec` makes the server itself the child, so its PID is the one we stop. The default control
+        # socket is one path per user, shared with any other gunicorn on the machine (`make run`'s).
         server = subprocess.Popen(
-            ["sh", "-c", f"exec {procfile_web_command()}"],
+            ["sh", "-c", f"exec {procfile_web_command()} --no-control-socket"],
             env=env, cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
         )
         try:
