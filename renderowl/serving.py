@@ -5,10 +5,11 @@ reads headers and bodies however slowly they come, at the cost of a socket and a
 a thread is taken only once a request is complete, for the middleware and the view. Django's own
 ASGIHandler already reads the body first; this subclass adds what production needs on top:
 
-- a fixed set of WEB_THREADS threads per process for the request work, each kept for the
+- a fixed pool of WEB_THREADS threads per process for the request work, each kept for the
   process's life, so concurrency and database connections are bounded as under a threaded WSGI
   server, and CONN_MAX_AGE keeps its meaning (stock Django starts a new thread, and so a new
-  database connection, for every request);
+  database connection, for every request), with one hop from the loop to a thread per request
+  (stock Django makes three);
 - a per-chunk deadline on request bodies (REQUEST_BODY_TIMEOUT_SECONDS): a body that stops
   arriving is answered 408 and its connection closed;
 - no body bigger than MAX_REQUEST_BODY_BYTES is read at all (413), except on the signed upload
@@ -19,14 +20,14 @@ ASGIHandler already reads the body first; this subclass adds what production nee
 """
 
 import asyncio
+import contextvars
 import functools
 import io
 import logging
 import tempfile
-from contextlib import asynccontextmanager
-from contextvars import ContextVar
+from concurrent.futures import ThreadPoolExecutor
 
-from asgiref.sync import SyncToAsync, ThreadSensitiveContext, sync_to_async
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core import signals
 from django.core.exceptions import RequestAborted
@@ -46,7 +47,7 @@ from renderowl.api.middleware import (
 from renderowl.logging import current_request_id
 
 logger = logging.getLogger("renderowl.request")
-_current_scope: ContextVar[dict] = ContextVar("renderowl_asgi_scope")
+_current_scope: contextvars.ContextVar[dict] = contextvars.ContextVar("renderowl_asgi_scope")
 
 
 class _Body(tempfile.SpooledTemporaryFile):
@@ -62,27 +63,6 @@ class _Body(tempfile.SpooledTemporaryFile):
         self.request_id = new_request_id()  # only a refusal uses it: otherwise the middleware assigns one
 
 
-class ThreadSlots:
-    """A fixed number of long-lived threads, lent out one per request while its Django work runs."""
-
-    def __init__(self, count):
-        self._free = asyncio.Queue()
-        for _ in range(count):
-            # asgiref runs thread-sensitive code in one thread per such context, created on first use
-            # and kept while the context object lives: here, for the process's life.
-            self._free.put_nowait(ThreadSensitiveContext())
-
-    @asynccontextmanager
-    async def hold(self):
-        slot = await self._free.get()
-        token = SyncToAsync.thread_sensitive_context.set(slot)
-        try:
-            yield
-        finally:
-            SyncToAsync.thread_sensitive_context.reset(token)
-            self._free.put_nowait(slot)
-
-
 class RenderowlASGIHandler(ASGIHandler):
     """Django's ASGI handler with bounded, reused request threads, bounded body reads and one thread hop.
 
@@ -95,7 +75,8 @@ class RenderowlASGIHandler(ASGIHandler):
     def __init__(self, *, threads):
         BaseHandler.__init__(self)  # not ASGIHandler's: the middleware chain is the synchronous one
         self.load_middleware(is_async=False)
-        self.slots = ThreadSlots(threads)
+        # The request threads: a request waits in the executor's queue, not in a thread, for a free one.
+        self.request_threads = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="request")
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -116,8 +97,10 @@ class RenderowlASGIHandler(ASGIHandler):
             if body.refusal is not None:
                 _, response = self.create_request(scope, body)
             else:
-                async with self.slots.hold():
-                    response = await sync_to_async(self._respond)(scope, body)
+                # A copy of the loop's context per request, as asgiref gives: nothing leaks between requests.
+                response = await asyncio.get_running_loop().run_in_executor(
+                    self.request_threads, contextvars.copy_context().run, self._respond, scope, body
+                )
             try:
                 await self.send_response(response, send)
             finally:
