@@ -34,6 +34,6 @@ RUN mkdir -p /data/storage && chown renderowl /data/storage
 USER renderowl
 EXPOSE 8000
 
-# Threaded workers: a long upload to the local storage backend holds a thread, not a whole worker,
-# and never trips the worker heartbeat timeout.
-CMD ["sh", "-c", "exec gunicorn renderowl.wsgi --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY:-2} --worker-class gthread --threads ${WEB_THREADS:-4} --graceful-timeout 10"]
+# The Procfile's web command on 0.0.0.0: gunicorn's asyncio worker parks slow clients and uploads;
+# complete requests run on WEB_THREADS threads per process (renderowl/serving.py).
+CMD ["sh", "-c", "exec gunicorn renderowl.asgi --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY:-2} --worker-class asgi --asgi-lifespan off --graceful-timeout 10"]

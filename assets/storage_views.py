@@ -2,9 +2,10 @@
 
 These are plain Django views, outside DRF: no API key, no CSRF (the signature is the credential and
 no cookie is involved), and no transaction held while bytes flow (they are exempt from ATOMIC_REQUESTS).
-An upload to an asset's key asks the assets service, in one short query before and one after storing,
-whether the asset still accepts it: a URL stops working once its asset is deleted, failed or expired, or
-its project deleted. The upload streams the body to disk in chunks and never reads `request.body`; the
+The web server asks `upload_refusal` (headers only, no database) before it reads any of the body; then
+the view asks the assets service, in one short query before and one after storing, whether the asset
+still accepts the upload: a URL stops working once its asset is deleted, failed or expired, or its
+project deleted. The upload streams the body to disk in chunks and never reads `request.body`; the
 request-size middleware leaves this path to it.
 """
 
@@ -34,14 +35,18 @@ def _signed_url_view(methods):
                 return response
             storage = get_storage()
             if not isinstance(storage, LocalStorage):
-                return plain_problem_response(
-                    404, code="not_found", detail="Signed storage URLs are served only by the local storage backend."
-                )
+                return _not_local()
             return view(request, storage, token)
 
         return csrf_exempt(transaction.non_atomic_requests(wrapper))
 
     return decorate
+
+
+def _not_local():
+    return plain_problem_response(
+        404, code="not_found", detail="Signed storage URLs are served only by the local storage backend."
+    )
 
 
 def _signature_problem(exc):
@@ -56,9 +61,18 @@ def _signature_problem(exc):
     )
 
 
-@_signed_url_view(["PUT"])
-def storage_upload(request, storage, token):
-    """Store the body under the signed key if its Content-Type and Content-Length match the signed ones."""
+def upload_refusal(request, token):
+    """The answer to a signed upload that its headers alone refuse, or None to read and store its body.
+
+    The web server calls it before reading any of the body (renderowl.serving), so a bad signature,
+    type or length costs the client one round trip, not an upload.
+    """
+    if request.method != "PUT":
+        response = plain_problem_response(405, code="method_not_allowed", detail="Use PUT on this signed URL.")
+        response["Allow"] = "PUT"
+        return response
+    if not isinstance(get_storage(), LocalStorage):
+        return _not_local()
     try:
         grant = read_upload_token(token)
     except InvalidSignature as exc:
@@ -92,11 +106,20 @@ def storage_upload(request, storage, token):
             code="content_length_mismatch",
             detail=f"This URL accepts exactly {grant.size} bytes (Content-Length: {length}).",
         )
+    return None
 
+
+@_signed_url_view(["PUT"])
+def storage_upload(request, storage, token):
+    """Store the body under the signed key if its Content-Type and Content-Length match the signed ones."""
+    refusal = upload_refusal(request, token)
+    if refusal is not None:
+        return refusal
+    grant = read_upload_token(token)
     if not asset_accepts_upload(storage_key=grant.key):
         return _revoked()
     try:
-        # The request is itself the stream (Django's LimitedStream over the WSGI input).
+        # The request is itself the stream: under ASGI the body the server spooled (renderowl.serving).
         stored = storage.save(
             key=grant.key, content_type=grant.content_type, stream=request, size=grant.size, replace=False
         )
@@ -120,6 +143,9 @@ def storage_upload(request, storage, token):
         asset_discard_late_upload(storage_key=grant.key)
         return _revoked()
     return JsonResponse({"size": stored.size, "contentType": stored.content_type}, status=201)
+
+
+storage_upload.refuse_before_body = upload_refusal
 
 
 @_signed_url_view(["GET", "HEAD"])

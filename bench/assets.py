@@ -29,7 +29,7 @@ from assets.models import Asset
 from assets.storage import LocalStorage
 from assets.storage.local import CHUNK_SIZE
 from bench.seed import bench_organization_create, bench_organization_delete
-from bench.server import gunicorn
+from bench.server import gunicorn, web_command
 from bench.worker import _check_queues_are_free, tree_cpu_seconds
 from renderowl.celery import app
 from renderowl.tenancy import tenant_context
@@ -133,7 +133,7 @@ def run_assets(report, *, root, results_dir):
             with app.connection_for_write() as connection:
                 for queue in QUEUES:
                     connection.default_channel.queue_purge(queue)
-    report_uploads(report, uploads, size)
+    report_uploads(report, uploads, size, server=web_command(root))
     report_extraction(report, extraction)
 
 
@@ -262,7 +262,7 @@ def gunicorn_pid(port):
     raise RuntimeError(f"No gunicorn child process serves port {port}.")
 
 
-def report_uploads(report, runs, size):
+def report_uploads(report, runs, size, *, server):
     baseline = size / runs[WRITE_FSYNC].median("seconds") / MB
     rows = []
     for name, run in runs.items():
@@ -281,7 +281,8 @@ def report_uploads(report, runs, size):
     report.line()
     report.line(
         f"Upload of the file, beside writing the same bytes to a file on the same disk from this process "
-        f"(gunicorn, {WORKERS} sync workers; the PUT's server writes 1 MiB chunks and fsyncs, as the baseline does)"
+        f"({WORKERS} processes of: {server}; the PUT's server writes 1 MiB chunks and fsyncs, as the "
+        "baseline does)"
     )
     report.table(
         ["scenario", "runs", "MB/s", "MB/s by round", "seconds", "client CPU s", "server CPU s", "÷ baseline"], rows

@@ -18,6 +18,7 @@ import logging
 import os
 import platform
 import sys
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,7 +44,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from bench.assets import run_assets  # noqa: E402
 from bench.load import Sample, generate_load, get_json  # noqa: E402
 from bench.seed import bench_organization_create, bench_organization_delete  # noqa: E402
-from bench.server import gunicorn  # noqa: E402
+from bench.server import gunicorn, web_command  # noqa: E402
 from bench.webhook_fanout import run_webhook_fanout  # noqa: E402
 
 PROJECT_COUNT = 20_500
@@ -64,6 +65,7 @@ DETAIL = "GET /v1/projects/{id}"
 LIST_100 = "GET /v1/projects?limit=100"
 FIRST_PAGE = "GET /v1/projects?limit=20 (first page)"
 DEEP_PAGE = f"GET /v1/projects?limit=20 (after {DEEP_OFFSET:,} rows)"
+COMPARED = "[compared]"
 BENCHMARKS = ("projects", "webhooks", "assets")
 
 
@@ -72,6 +74,7 @@ class Scenario:
     name: str
     paths: list[str]
     headers: dict[str, str]
+    port: int
 
 
 @dataclass
@@ -127,9 +130,14 @@ def main(argv):
 def run_projects(report):
     report.line()
     report.line(
-        f"Projects API: gunicorn {gunicorn_package.__version__} with {WORKERS} sync workers, "
+        f"Projects API: gunicorn {gunicorn_package.__version__}, {WORKERS} processes, "
         f"{CONNECTIONS} client connections, {PROJECT_COUNT:,} projects in one organization."
     )
+    servers = {"": web_command(ROOT)}
+    if os.environ.get("BENCH_COMPARE_WEB_COMMAND"):
+        servers[COMPARED] = os.environ["BENCH_COMPARE_WEB_COMMAND"]
+    for label, command in servers.items():
+        report.line(f"Server{label and ' ' + label}: {command}")
     report.line(
         f"Each scenario: {WARMUP_SECONDS:g} s warm-up, then {ROUNDS} rounds of {SLICE_SECONDS:g} s, "
         "the scenarios interleaved within each round in a rotating order."
@@ -137,23 +145,38 @@ def run_projects(report):
     bench = bench_organization_create(project_count=PROJECT_COUNT, sample_size=DETAIL_SAMPLE_SIZE)
     try:
         report_query_counts(report, bench)
-        with gunicorn(
-            workers=WORKERS,
-            root=ROOT,
-            log_path=RESULTS_DIR / "gunicorn.log",
-            environment={"BENCH_ORGANIZATION_ID": bench.organization_id},
-        ) as port:
+        with ExitStack() as running:
+            ports = {
+                label: running.enter_context(
+                    gunicorn(
+                        workers=WORKERS,
+                        root=ROOT,
+                        log_path=RESULTS_DIR / f"gunicorn{label and '-compared'}.log",
+                        environment={"BENCH_ORGANIZATION_ID": bench.organization_id},
+                        command=command,
+                    )
+                )
+                for label, command in servers.items()
+            }
             auth = {"Authorization": f"Bearer {bench.raw_key}"}
-            deep_cursor = walk_to_deep_cursor(report, port, auth)
+            deep_cursor = walk_to_deep_cursor(report, ports[""], auth)
+            # With a compared server, both serve the same scenarios, interleaved in the same rounds.
             scenarios = [
-                Scenario(BASELINE, [f"/bench/baseline/{pk}" for pk in bench.project_ids], {}),
-                Scenario(DETAIL, [f"/v1/projects/{pk}" for pk in bench.project_ids], auth),
-                Scenario(LIST_100, ["/v1/projects?limit=100"], auth),
-                Scenario(FIRST_PAGE, ["/v1/projects?limit=20"], auth),
-                Scenario(DEEP_PAGE, [f"/v1/projects?limit=20&cursor={quote(deep_cursor)}"], auth),
+                scenario
+                for label, port in ports.items()
+                for scenario in [
+                    Scenario(BASELINE + label, [f"/bench/baseline/{pk}" for pk in bench.project_ids], {}, port),
+                    Scenario(DETAIL + label, [f"/v1/projects/{pk}" for pk in bench.project_ids], auth, port),
+                    Scenario(LIST_100 + label, ["/v1/projects?limit=100"], auth, port),
+                    Scenario(FIRST_PAGE + label, ["/v1/projects?limit=20"], auth, port),
+                    Scenario(DEEP_PAGE + label, [f"/v1/projects?limit=20&cursor={quote(deep_cursor)}"], auth, port),
+                ]
             ]
-            measurements = measure(port, scenarios)
-        report_throughput(report, measurements)
+            measurements = measure(scenarios)
+        for label in servers:
+            report_throughput(
+                report, {name: m for name, m in measurements.items() if name.endswith(COMPARED) == bool(label)}, label=label
+            )
         report_keyset(report, measurements[FIRST_PAGE], measurements[DEEP_PAGE])
     finally:
         bench_organization_delete(organization_id=bench.organization_id)
@@ -210,29 +233,29 @@ def walk_to_deep_cursor(report, port, auth):
     return cursor
 
 
-def measure(port, scenarios):
+def measure(scenarios):
     """Warm every scenario up, then run ROUNDS rounds that each give every scenario one slice of load."""
     for scenario in scenarios:
-        run_slice(port, scenario, WARMUP_SECONDS)
+        run_slice(scenario, WARMUP_SECONDS)
     measurements = {scenario.name: Measurement(Sample(), []) for scenario in scenarios}
     for round_number in range(ROUNDS):
         # Rotate the order so that no scenario always runs first or right after the same neighbour.
         shift = round_number % len(scenarios)
         for scenario in scenarios[shift:] + scenarios[:shift]:
-            sample = run_slice(port, scenario, SLICE_SECONDS)
+            sample = run_slice(scenario, SLICE_SECONDS)
             measurements[scenario.name].sample.add(sample)
             measurements[scenario.name].round_p50s_ms.append(sample.percentile_ms(0.50))
     return measurements
 
 
-def run_slice(port, scenario, seconds):
+def run_slice(scenario, seconds):
     return generate_load(
-        port=port, paths=scenario.paths, headers=scenario.headers, duration=seconds, connections=CONNECTIONS
+        port=scenario.port, paths=scenario.paths, headers=scenario.headers, duration=seconds, connections=CONNECTIONS
     )
 
 
-def report_throughput(report, measurements):
-    baseline = measurements[BASELINE].sample
+def report_throughput(report, measurements, *, label=""):
+    baseline = measurements[BASELINE + label].sample
     rows = []
     for name, measurement in measurements.items():
         sample = measurement.sample
@@ -250,7 +273,8 @@ def report_throughput(report, measurements):
             ]
         )
     report.line()
-    report.line(f"Throughput and latency under gunicorn ({WORKERS} workers, {CONNECTIONS} connections)")
+    server = f"the compared server {label}" if label else "the Procfile's web command"
+    report.line(f"Throughput and latency under {server} ({WORKERS} processes, {CONNECTIONS} connections)")
     report.table(
         ["scenario", "requests", "req/s", "p50 ms", "p99 ms", "p50 ms by round", "req/s ÷ base", "p50 ÷ base",
          "p99 ÷ base"],

@@ -1,4 +1,8 @@
-"""Gunicorn serving the bench settings on a free loopback port, for the length of a `with` block."""
+"""The Procfile's web server, with the bench settings, on a free loopback port for the length of a `with` block.
+
+BENCH_WEB_COMMAND replaces the Procfile's `web:` command; bench/run.py's BENCH_COMPARE_WEB_COMMAND runs a
+second server beside it, to measure another serving model side by side (see bench/README.md).
+"""
 
 import http.client
 import os
@@ -18,21 +22,22 @@ class ServerFailed(RuntimeError):
 
 
 @contextmanager
-def gunicorn(*, workers, root, log_path, environment):
-    """Start gunicorn with `workers` sync workers, wait until /healthz answers, yield its port, then stop it."""
+def gunicorn(*, workers, root, log_path, environment, command=None):
+    """Start the web command (or `command`) with `workers` processes, wait for /healthz, yield its port, stop it."""
     port = _free_port()
-    command = [
-        str(Path(sys.executable).parent / "gunicorn"),
-        "renderowl.wsgi",
-        "--workers", str(workers),
-        "--bind", f"127.0.0.1:{port}",
-        "--graceful-timeout", "5",
-        # The default control socket is one path per user, shared with any other gunicorn on the machine.
-        "--no-control-socket",
-    ]
-    env = {**os.environ, **environment, "DJANGO_SETTINGS_MODULE": "bench.settings"}
+    # The default control socket is one path per user, shared with any other gunicorn on the machine.
+    command = f"exec {command or web_command(root)} --no-control-socket"
+    env = {
+        **os.environ,
+        **environment,
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": str(workers),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
     with open(log_path, "w") as log:
-        process = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+        # `exec`: the server is the child itself, so its PID is the one stopped (and measured).
+        process = subprocess.Popen(["sh", "-c", command], cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             _wait_until_ready(process, port, log_path)
             yield port
@@ -43,6 +48,14 @@ def gunicorn(*, workers, root, log_path, environment):
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def web_command(root):
+    """BENCH_WEB_COMMAND, or the Procfile's `web:` command: what `make run` serves."""
+    if os.environ.get("BENCH_WEB_COMMAND"):
+        return os.environ["BENCH_WEB_COMMAND"]
+    lines = (Path(root) / "Procfile").read_text().splitlines()
+    return dict(line.split(": ", 1) for line in lines if line.strip())["web"]
 
 
 def _free_port():

@@ -136,6 +136,11 @@ WHITENOISE_USE_FINDERS = not PRODUCTION
 # Requests larger than this are refused with 413 before they are parsed.
 MAX_REQUEST_BODY_BYTES = get_from_env("MAX_REQUEST_BODY_BYTES", 1024 * 1024, cast=int)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+# The web process (renderowl.serving): threads per process that run complete requests, and how long a
+# request body may pause between two chunks before it is answered 408. Keep the pause under gunicorn's
+# --timeout (30 s), after which the asyncio worker drops the connection without an answer.
+WEB_THREADS = get_from_env("WEB_THREADS", 4, cast=int)
+REQUEST_BODY_TIMEOUT_SECONDS = get_from_env("REQUEST_BODY_TIMEOUT_SECONDS", 20, cast=float)
 
 # Per organization (all its API keys together), per minute, shared by every API process through Redis.
 RATE_LIMIT_PER_MINUTE = get_from_env("RATE_LIMIT_PER_MINUTE", 1200, cast=int)

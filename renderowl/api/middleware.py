@@ -78,9 +78,11 @@ class RequestContextMiddleware:
         except ValueError:
             return plain_problem_response(400, code="invalid_content_length", detail="Content-Length is not a number.")
         if length > settings.MAX_REQUEST_BODY_BYTES:
-            return plain_problem_response(
-                413,
-                code="request_too_large",
-                detail=f"The request body exceeds {settings.MAX_REQUEST_BODY_BYTES} bytes.",
-            )
+            return request_too_large_response()
         return None
+
+
+def request_too_large_response():
+    return plain_problem_response(
+        413, code="request_too_large", detail=f"The request body exceeds {settings.MAX_REQUEST_BODY_BYTES} bytes."
+    )
