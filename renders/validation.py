@@ -24,6 +24,7 @@ frames.
 
 import json
 import math
+import re
 
 from django.conf import settings
 
@@ -329,8 +330,19 @@ def _field(error):
         # jsonschema reports a missing property at its parent object; the client must fix the property itself.
         for name in error.validator_value:
             if name not in error.instance and error.message == f"{name!r} is a required property":
-                return f"{field}.{name}"
+                return field + _path_step(name)
     return field
+
+
+def _prop_field(name):
+    return "inputProps" + _path_step(name)
+
+
+def _path_step(key):
+    """`.key`, or `['my key']` where it must be quoted: a step of a JSON path as jsonschema spells one."""
+    if re.fullmatch(r"[a-zA-Z][a-zA-Z0-9_]*", key):
+        return f".{key}"
+    return "['" + key.replace("\\", "\\\\").replace("'", "\\'") + "']"
 
 
 def _asset_props(props, asset_props, *, organization_id, project_id, already_wrong):
@@ -338,7 +350,7 @@ def _asset_props(props, asset_props, *, organization_id, project_id, already_wro
     named = {
         name: props[name]
         for name in asset_props
-        if name in props and f"inputProps.{name}" not in already_wrong and isinstance(props[name], str)
+        if name in props and _prop_field(name) not in already_wrong and isinstance(props[name], str)
     }
     found = {
         asset.id: asset
@@ -349,7 +361,7 @@ def _asset_props(props, asset_props, *, organization_id, project_id, already_wro
     for name, wanted in asset_props.items():
         if name not in named:  # absent, or already reported by inputSchema (which makes every asset prop a string)
             continue
-        field = f"inputProps.{name}"
+        field = _prop_field(name)
         asset = found.get(named[name])
         if asset is None:
             problem = f"no {wanted} asset {_shorten(repr(named[name]))} in this project; upload it to this project first"

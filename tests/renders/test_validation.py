@@ -211,7 +211,7 @@ def test_input_props_that_are_not_an_object_are_refused(tenant, project, title_c
 def test_every_schema_error_is_reported_at_its_json_path(tenant, project):
     schema = {
         "type": "object",
-        "required": ["title", "name"],
+        "required": ["title", "name", "the end"],
         "properties": {
             "title": {"type": "string", "maxLength": 5},
             "count": {"type": "integer"},
@@ -233,9 +233,10 @@ def test_every_schema_error_is_reported_at_its_json_path(tenant, project):
         {"field": "inputProps.tags[1]", "message": "2 is not of type 'string'"},
         {"field": "inputProps.title", "message": "'Too long' is too long"},
         {"field": "inputProps['odd key']", "message": "'yes' is not of type 'boolean'"},
+        {"field": "inputProps['the end']", "message": "'the end' is a required property"},
     ]
     assert error.detail.startswith("inputProps (merged over the template's defaultProps) break the template's "
-                                   "inputSchema or name unusable assets in 6 places, which are listed in errors")
+                                   "inputSchema or name unusable assets in 7 places, which are listed in errors")
 
 
 def test_required_applies_to_the_merged_props(tenant, project, media_files):
@@ -298,7 +299,8 @@ def test_each_asset_prop_must_name_a_ready_asset_of_its_type_in_the_project(
         "properties": {
             name: {"type": "string", "x-renderowl-asset": kind}
             for name, kind in (("missing", "video"), ("foreign", "video"), ("sibling", "video"), ("wrong", "video"),
-                               ("pending", "image"), ("failed", "audio"), ("number", "font"), ("good", "image"))
+                               ("pending", "image"), ("failed", "audio"), ("number", "font"), ("good", "image"),
+                               ("my clip", "video"))
         },
     }
     template = upload_template(tenant, project["id"], template_with(schema))
@@ -313,12 +315,15 @@ def test_each_asset_prop_must_name_a_ready_asset_of_its_type_in_the_project(
     error = refused(Unprocessable, tenant, project, template["id"], {
         "missing": "ast_doesnotexist0000000000000", "foreign": foreign["id"], "sibling": sibling["id"],
         "wrong": image["id"], "pending": pending["id"], "failed": bad_audio["id"], "number": 7, "good": image["id"],
+        "my clip": "ast_doesnotexist0000000000000",
     })
 
     assert error.code == "invalid_input_props"
     messages = {entry["field"]: entry["message"] for entry in error.errors}
     assert set(messages) == {f"inputProps.{name}" for name in
-                             ("missing", "foreign", "sibling", "wrong", "pending", "failed", "number")}
+                             ("missing", "foreign", "sibling", "wrong", "pending", "failed", "number")} | {
+        "inputProps['my clip']"
+    }
     for name, asset_id in (("missing", "ast_doesnotexist0000000000000"), ("foreign", foreign["id"]),
                            ("sibling", sibling["id"])):
         assert messages[f"inputProps.{name}"] == (
