@@ -262,6 +262,18 @@ if not 0 < TEMPLATE_PROCESSING_TIMEOUT_SECONDS < ASSET_PROCESSING_TIMEOUT_SECOND
     raise RuntimeError("TEMPLATE_PROCESSING_TIMEOUT_SECONDS must be above 0 and below ASSET_PROCESSING_TIMEOUT_SECONDS.")
 if not TEMPLATE_MAX_DURATION_SECONDS > 0:
     raise RuntimeError("TEMPLATE_MAX_DURATION_SECONDS must be above 0.")
+# What a render may ask for (renders.validation); a submission beyond them is a 400 naming the field.
+RENDER_MAX_WIDTH = get_from_env("RENDER_MAX_WIDTH", 3840, cast=int)
+RENDER_MAX_HEIGHT = get_from_env("RENDER_MAX_HEIGHT", 3840, cast=int)
+RENDER_MAX_FPS = get_from_env("RENDER_MAX_FPS", 60.0, cast=float)
+RENDER_MAX_DURATION_SECONDS = get_from_env("RENDER_MAX_DURATION_SECONDS", 600.0, cast=float)
+if not (RENDER_MAX_WIDTH >= 2 and RENDER_MAX_HEIGHT >= 2 and RENDER_MAX_FPS > 0 and RENDER_MAX_DURATION_SECONDS > 0):
+    raise RuntimeError(
+        "RENDER_MAX_WIDTH and RENDER_MAX_HEIGHT must be at least 2, RENDER_MAX_FPS and RENDER_MAX_DURATION_SECONDS "
+        "above 0."
+    )
+# The Remotion render server remotion templates need; unset, their renders are refused (409 engine_unavailable).
+REMOTION_SERVER_URL = get_from_env("REMOTION_SERVER_URL", "")
 # A pending asset is failed (`upload_expired`, its stored bytes removed) this long after its upload URL expired.
 ASSET_UPLOAD_EXPIRY_MARGIN_SECONDS = get_from_env("ASSET_UPLOAD_EXPIRY_MARGIN_SECONDS", 24 * 60 * 60, cast=int)
 # The orphan sweep leaves stored objects written more recently than this, whether or not a row owns them.

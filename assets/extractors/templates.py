@@ -116,6 +116,7 @@ def _extract_template(path):
         scene = document["scene"]
         _check_scene(scene, properties=properties, asset_props=asset_props, duration_seconds=duration_seconds)
         metadata["layerCount"] = len(scene["layers"])
+        metadata["scene"] = scene  # what the engine draws: a render needs no read of the stored file
     return metadata
 
 

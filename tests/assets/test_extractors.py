@@ -356,6 +356,7 @@ def test_ffmpeg_template_metadata(tmp_path):
         "defaultProps": {"title": "Hello"},
         "assetProps": {"clip": "video", "music": "audio", "font": "font"},
         "layerCount": 3,
+        "scene": media.TITLE_CARD["scene"],
     }
 
 
@@ -364,7 +365,7 @@ def test_remotion_template_metadata(tmp_path):
     assert (metadata["engine"], metadata["composition"], metadata["durationMs"]) == ("remotion", "Promo", 10010)
     assert metadata["serveUrl"] == "https://bundles.example.com/promo/index.html"
     assert metadata["assetProps"] == {"logo": "image"}
-    assert "layerCount" not in metadata
+    assert "layerCount" not in metadata and "scene" not in metadata
 
 
 @pytest.mark.parametrize(

@@ -249,3 +249,15 @@ def test_secret_key_checks_apply_to_production_only():
     with pytest.raises(ImproperlyConfiguredEnv, match="published development key"):
         checked_secret_key("k" * 40, production=True, fallbacks=[PUBLISHED_DEVELOPMENT_KEY])
     assert as_networks(" 10.9.1.2/16 ,::1") == ["10.9.0.0/16", "::1/128"]
+
+
+def test_render_limits_are_read_from_the_environment_and_must_be_positive():
+    read = load_settings(
+        {**PRODUCTION_ENV, "RENDER_MAX_WIDTH": "1920", "RENDER_MAX_FPS": "29.97", "REMOTION_SERVER_URL": "http://r:3000"},
+        show="s.RENDER_MAX_WIDTH, s.RENDER_MAX_HEIGHT, s.RENDER_MAX_FPS, s.RENDER_MAX_DURATION_SECONDS, s.REMOTION_SERVER_URL",
+    )
+    assert read.stdout.split() == ["1920", "3840", "29.97", "600.0", "http://r:3000"], read.stderr
+
+    refused = load_settings({**PRODUCTION_ENV, "RENDER_MAX_FPS": "0"})
+    assert refused.returncode != 0
+    assert "RENDER_MAX_FPS and RENDER_MAX_DURATION_SECONDS above 0" in refused.stderr
