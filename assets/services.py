@@ -69,6 +69,7 @@ def presigned_upload(asset):
 
 def asset_upload_url(*, asset):
     """A fresh 15-minute upload URL for a pending asset whose file is not stored yet; earlier URLs stay valid."""
+    stored = get_storage().head(key=asset.storage_key)  # before the row lock: a slow store holds no lock
     asset = Asset.objects.select_for_update().get(pk=asset.pk)
     if asset.status != Asset.Status.PENDING:
         raise Conflict(
@@ -76,7 +77,7 @@ def asset_upload_url(*, asset):
             "Create a new asset to upload another file.",
             code="asset_not_pending",
         )
-    if get_storage().head(key=asset.storage_key) is not None:
+    if stored is not None:
         raise Conflict(
             f"A file is already stored for this asset: POST /v1/assets/{asset.id}/upload-complete to check it, "
             "or delete the asset and create a new one to upload another file.",

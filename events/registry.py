@@ -75,7 +75,7 @@ def event_serializer(serializer_path):
 
 
 def event_subscribe(name, handler):
-    """Hand every committed event to `handler(event)`, inside the transaction that marks it dispatched.
+    """Hand every committed event to `handler(event=…, now=…)`, inside the transaction that marks it dispatched.
 
     A handler must be idempotent per event (it may see an event again after a crash) and must not
     reach the network: it records work (deliveries, runs) and queues it on commit.

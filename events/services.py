@@ -34,7 +34,7 @@ def event_emit(*, type, organization_id, project_id, instance=None, data=None, t
     `data.object` is `instance` rendered by the event type's API serializer (or `data`, an already
     rendered representation, for a caller that has one). `target_urls` are
     ad-hoc receivers (a render's webhookUrl) besides the matching endpoints. `publish=False` is for
-    a caller that delivers the event itself in the same transaction (a webhook test send).
+    a caller that delivers the event itself (a webhook test send creates its one delivery).
     """
     event_type = event_type_get(type)
     if (instance is None) == (data is None):

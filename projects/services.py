@@ -128,12 +128,17 @@ def projects_clear_expired_previous_secrets(*, now=None, batch=1000):
 def project_signing_secrets(*, project_id, now=None):
     """Selector: the secrets a webhook for the project is signed with now (the previous one during a rotation).
 
-    Deleted projects included: their pending deliveries are still signed.
+    Deleted projects included: their pending deliveries are still signed. A project purged for good
+    has none (an empty list): nothing of it may be sent any more.
     """
     now = now or timezone.now()
-    project = Project.objects.only(
-        "webhook_secret", "previous_webhook_secret", "previous_webhook_secret_expires_at"
-    ).get(pk=project_id)
+    project = (
+        Project.objects.only("webhook_secret", "previous_webhook_secret", "previous_webhook_secret_expires_at")
+        .filter(pk=project_id)
+        .first()
+    )
+    if project is None:
+        return []
     current = [project.webhook_secret]
     expires_at = project.previous_webhook_secret_expires_at
     if project.previous_webhook_secret and expires_at and expires_at > now:

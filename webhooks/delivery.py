@@ -150,9 +150,13 @@ def attempt_claim(*, organization_id, delivery_id, lease_token, now, manual):
         )
         if delivery is None:
             return None
+        # A user's test or retry stays manual even when the dispatcher re-queues it after a lost message.
+        manual = manual or delivery.manual_queued_at is not None
         endpoint, is_test = delivery.endpoint, delivery.event.type == TEST_EVENT
         paused = endpoint is not None and not is_test and not manual and not endpoint_accepts(endpoint)
-        if paused or delivery.attempt_count >= delivery.max_attempts:
+        secrets = project_signing_secrets(project_id=delivery.event.project_id, now=now)
+        if paused or not secrets or delivery.attempt_count >= delivery.max_attempts:
+            # Not secrets: the project was purged for good, so its events may not be sent any more.
             delivery_finish(delivery, now=now, status=Delivery.Status.FAILED)
             return None
         delivery.attempt_count += 1
@@ -174,7 +178,7 @@ def attempt_claim(*, organization_id, delivery_id, lease_token, now, manual):
             event_id=event.id,
             event_type=event.type,
             project_id=event.project_id,
-            secrets=project_signing_secrets(project_id=event.project_id, now=now),
+            secrets=secrets,
             timestamp=int(now.timestamp()),
             body=body,
         )
@@ -288,8 +292,9 @@ def delivery_finish(delivery, *, now, status):
     delivery.completed_at = now
     delivery.next_attempt_at = None
     delivery.lease_token, delivery.leased_until = "", None
+    delivery.manual_queued_at = None
     delivery.save(update_fields=["status", "completed_at", "next_attempt_at", "lease_token", "leased_until",
-                                 "updated_at"])
+                                 "manual_queued_at", "updated_at"])
 
 
 def endpoint_accepts(endpoint):

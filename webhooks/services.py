@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from events.registry import event_filter_is_valid
@@ -155,6 +156,8 @@ def delivery_schedule_retry(*, delivery_id):
 def _ensure_manual_capacity(*, organization_id, now):
     """At most WEBHOOK_MANUAL_SENDS_IN_FLIGHT test sends and retries of an organization wait for a worker at once."""
     limit = settings.WEBHOOK_MANUAL_SENDS_IN_FLIGHT
+    with connection.cursor() as cursor:  # one organization's sends count one at a time, until commit
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"manual-sends:{organization_id}"])
     in_flight = Delivery.objects.filter(
         organization_id=organization_id,
         manual_queued_at__gt=now - timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS),

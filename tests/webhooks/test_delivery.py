@@ -7,11 +7,13 @@ the way the beat tasks drive them with the real clock; receivers are real local 
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from standardwebhooks import Webhook
 
 from events.models import Event
 from events.services import event_dispatch, event_emit
+from projects.models import Project
 from renderowl.tenancy import tenant_context
 from tests.conftest import Tenant
 from tests.webhooks.receiver import Receiver, Reply
@@ -378,3 +380,26 @@ def test_registration_errors_do_not_reveal_internal_addresses(acme, settings):
     unknown = acme.client.post("/v1/webhooks", {"url": "http://no-such-host.invalid/hook"}, format="json").json()
     assert resolves["detail"] == unknown["detail"]
     assert "127.0.0.1" not in resolves["detail"]
+
+
+def test_deliveries_of_a_project_purged_for_good_are_closed_unsent(acme):
+    project = acme.create_project(name="P")
+    with Receiver() as receiver:
+        register(acme, receiver.url)
+        event = emit(acme, project["id"])
+        Project.objects.using("owner").filter(pk=project["id"]).delete()  # what purgedeleted does, later
+        assert run_due(timezone.now()) == [None]
+        assert receiver.received == []
+    assert delivery_of(acme, event).status == "failed"
+
+
+def test_a_manual_attempt_requeued_by_the_dispatcher_stays_manual(acme):
+    project = acme.create_project(name="P")
+    with Receiver(default=Reply(status=500)) as down:
+        endpoint = register(acme, down.url, projectIds=[project["id"]])
+        queued = acme.client.post(f"/v1/webhooks/{endpoint['id']}/test", {}, format="json").json()
+        # The queued message is lost (no worker here); once the lease runs out the dispatcher hands it on.
+        later = timezone.now() + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS + 1)
+        run_due(later)
+    delivery = acme.client.get(f"/v1/webhooks/{endpoint['id']}/deliveries/{queued['id']}").json()
+    assert [attempt["manual"] for attempt in delivery["attempts"]] == [True]
