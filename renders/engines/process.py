@@ -1,0 +1,100 @@
+"""Runs one ffmpeg process for a render: reads its `-progress` stream, and kills its process group on cancel or deadline.
+
+ffmpeg starts in a new session (its own process group), so a kill reaches anything it spawned. The
+caller's thread polls `cancelled()` and the clock every POLL_SECONDS while two reader threads drain
+stdout (progress) and stderr (errors, of which the last few KiB are kept for the failure message).
+"""
+
+import os
+import queue
+import signal
+import subprocess
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+
+from renders.engines.base import EngineError
+
+POLL_SECONDS = 0.1
+STDERR_KEEP_LINES = 20
+
+
+def ffmpeg_run(
+    command: list[str],
+    *,
+    cwd: Path,
+    duration: float,
+    on_progress: Callable[[float], None],
+    deadline: float | None,
+    cancelled: Callable[[], bool],
+    clock: Callable[[], float] = time.time,
+    redact: tuple[str, ...] = (),
+) -> None:
+    """Runs `command` in `cwd` to completion, reporting the fraction of `duration` written; raises EngineError."""
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    lines: queue.Queue = queue.Queue()
+    errors: deque = deque(maxlen=STDERR_KEEP_LINES)
+    readers = [
+        threading.Thread(target=_pump, args=(process.stdout, lines.put), daemon=True),
+        threading.Thread(target=_pump, args=(process.stderr, errors.append), daemon=True),
+    ]
+    for reader in readers:
+        reader.start()
+    try:
+        while True:
+            try:
+                line = lines.get(timeout=POLL_SECONDS)
+            except queue.Empty:
+                line = None
+            if line is not None:
+                fraction = _progress(line, duration)
+                if fraction is not None:
+                    on_progress(fraction)
+            if cancelled():
+                raise EngineError("render_cancelled", "The render was cancelled.")
+            if deadline is not None and clock() >= deadline:
+                raise EngineError("render_timeout", "The render took longer than its deadline (RENDER_TIMEOUT_SECONDS).")
+            if line is None and process.poll() is not None and lines.empty():
+                break
+    finally:
+        if process.poll() is None:
+            _kill(process)
+        for reader in readers:
+            reader.join(timeout=5)
+    if process.returncode != 0:
+        detail = " ".join(errors).strip() or f"exit status {process.returncode}"
+        for secret in redact:
+            detail = detail.replace(secret, "…")
+        raise EngineError("render_failed", f"ffmpeg could not render the scene: {detail[-500:]}")
+
+
+def _pump(stream, put):
+    for raw in iter(stream.readline, b""):
+        put(raw.decode("utf-8", "replace").strip())
+    stream.close()
+
+
+def _progress(line, duration):
+    key, _, value = line.partition("=")
+    if key == "progress" and value == "end":
+        return 1.0
+    if key == "out_time_us" and value.lstrip("-").isdigit() and duration > 0:
+        return min(max(int(value) / 1_000_000 / duration, 0.0), 0.999)
+    return None
+
+
+def _kill(process):
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
