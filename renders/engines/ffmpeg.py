@@ -143,7 +143,9 @@ def _download(url, path):
                         raise EngineError("invalid_scene", "A font is larger than 50 MiB; use a smaller font asset.")
                     file.write(chunk)
     except requests.RequestException as exc:
-        raise EngineError("render_failed", f"Fetching a font failed ({type(exc).__name__}); try the render again.") from None
+        raise EngineError(
+            "render_failed", f"Fetching a font failed ({type(exc).__name__}); try the render again."
+        ) from None
 
 
 def _probed_duration_ms(path):
@@ -155,7 +157,9 @@ def _probed_duration_ms(path):
     try:
         return round(float(value))
     except (TypeError, ValueError):
-        raise EngineError("render_failed", "The output has no duration ffmpeg's container reports; render it again.") from None
+        raise EngineError(
+            "render_failed", "The output has no duration ffmpeg's container reports; render it again."
+        ) from None
 
 
 def gif_duration_ms(data: bytes) -> int:

@@ -27,9 +27,30 @@ from renders.engines.scene import Layer, Scene
 from renders.inputs import OutputSpec
 
 QUALITY = {
-    "draft": {"x264": ("veryfast", 28), "vp9": ("realtime", 8, 40), "gif": (64, "none"), "jpg": 8, "aac": "96k", "opus": "64k"},
-    "standard": {"x264": ("faster", 23), "vp9": ("good", 4, 33), "gif": (128, "bayer:bayer_scale=3"), "jpg": 4, "aac": "128k", "opus": "96k"},
-    "high": {"x264": ("medium", 18), "vp9": ("good", 2, 28), "gif": (256, "sierra2_4a"), "jpg": 2, "aac": "192k", "opus": "160k"},
+    "draft": {
+        "x264": ("veryfast", 28),
+        "vp9": ("realtime", 8, 40),
+        "gif": (64, "none"),
+        "jpg": 8,
+        "aac": "96k",
+        "opus": "64k",
+    },
+    "standard": {
+        "x264": ("faster", 23),
+        "vp9": ("good", 4, 33),
+        "gif": (128, "bayer:bayer_scale=3"),
+        "jpg": 4,
+        "aac": "128k",
+        "opus": "96k",
+    },
+    "high": {
+        "x264": ("medium", 18),
+        "vp9": ("good", 2, 28),
+        "gif": (256, "sierra2_4a"),
+        "jpg": 2,
+        "aac": "192k",
+        "opus": "160k",
+    },
 }
 URL_PROTOCOLS = "http,https,tcp,tls,crypto"
 URL_TIMEOUT_MICROSECONDS = 30_000_000
@@ -46,7 +67,13 @@ class Plan:
 
 
 def graph_compile(
-    scene: Scene, output: OutputSpec, *, fonts: dict[int, str], default_font: str | None, watermark: bool, output_name: str
+    scene: Scene,
+    output: OutputSpec,
+    *,
+    fonts: dict[int, str],
+    default_font: str | None,
+    watermark: bool,
+    output_name: str,
 ) -> Plan:
     """The command for `scene` rendered to `output_name`; `fonts` maps a text layer's index to its font file's name."""
     fps = _number(output.fps)
@@ -87,10 +114,15 @@ def graph_compile(
         width = layer.width or scene.width
         height = layer.height or scene.height
         if layer.type == "color":
-            chains.append(f"color=c={layer.color}:s={width}x{height}:r={fps}:d={duration},format=rgba{_alpha(layer)}[{label}]")
+            chains.append(
+                f"color=c={layer.color}:s={width}x{height}:r={fps}:d={duration},format=rgba{_alpha(layer)}[{label}]"
+            )
         elif layer.type == "image":
             index = add_input(layer.source)
-            steps = [_fit(layer.fit, width, height), f"loop=loop=-1:size=1,setpts=N/({fps})/TB,trim=duration={duration}"]
+            steps = [
+                _fit(layer.fit, width, height),
+                f"loop=loop=-1:size=1,setpts=N/({fps})/TB,trim=duration={duration}",
+            ]
             if layer.motion:
                 steps.append(_zoom(layer, width, height, fps))
             chains.append(f"[{index}:v]{','.join(steps)}{_alpha(layer)}[{label}]")
@@ -120,7 +152,8 @@ def graph_compile(
         total = round(scene.duration * output.fps)
         if frame >= total:
             raise EngineError(
-                "invalid_scene", f"output.frame {frame} is past the last frame ({total - 1}); pick a frame from 0 to {total - 1}."
+                "invalid_scene",
+                f"output.frame {frame} is past the last frame ({total - 1}); pick a frame from 0 to {total - 1}.",
             )
         final.append(f"trim=start_frame={frame}:end_frame={frame + 1},setpts=PTS-STARTPTS")
     quality = QUALITY.get(output.quality, QUALITY["standard"])
@@ -156,10 +189,23 @@ def graph_compile(
 def _video_encoder(output, quality, final):
     if output.format == "mp4":
         if output.width % 2 or output.height % 2:
-            raise EngineError("invalid_scene", "mp4 (H.264, yuv420p) needs an even width and height; round them to even.")
+            raise EngineError(
+                "invalid_scene", "mp4 (H.264, yuv420p) needs an even width and height; round them to even."
+            )
         preset, crf = quality["x264"]
         final.append("format=yuv420p")
-        return ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-r", _number(output.fps), "-movflags", "+faststart"]
+        return [
+            "-c:v",
+            "libx264",
+            "-preset",
+            preset,
+            "-crf",
+            str(crf),
+            "-r",
+            _number(output.fps),
+            "-movflags",
+            "+faststart",
+        ]
     if output.format == "webm":
         deadline, cpu_used, crf = quality["vp9"]
         final.append("format=yuv420p")

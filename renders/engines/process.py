@@ -1,14 +1,17 @@
 """Runs one ffmpeg process for a render: reads its `-progress` stream, and kills its process group on cancel or deadline.
 
-ffmpeg starts in a new session (its own process group), so a kill reaches anything it spawned. The
-caller's thread polls `cancelled()` and the clock every POLL_SECONDS while two reader threads drain
-stdout (progress) and stderr (errors, of which the last few KiB are kept for the failure message).
+ffmpeg starts in a new session (its own process group), so a kill reaches anything it spawned, and
+asks Linux to kill it when the worker dies (PR_SET_PDEATHSIG), so a worker killed by SIGKILL takes its
+ffmpeg with it. The caller's thread polls `cancelled()` and the clock every POLL_SECONDS while two
+reader threads drain stdout (progress) and stderr (the last lines are kept for the failure message).
 """
 
+import ctypes
 import os
 import queue
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections import deque
@@ -18,6 +21,7 @@ from pathlib import Path
 from renders.engines.base import EngineError
 
 POLL_SECONDS = 0.1
+PR_SET_PDEATHSIG = 1
 STDERR_KEEP_LINES = 20
 
 
@@ -40,6 +44,7 @@ def ffmpeg_run(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
+        preexec_fn=_die_with_parent,
     )
     lines: queue.Queue = queue.Queue()
     errors: deque = deque(maxlen=STDERR_KEEP_LINES)
@@ -62,7 +67,9 @@ def ffmpeg_run(
             if cancelled():
                 raise EngineError("render_cancelled", "The render was cancelled.")
             if deadline is not None and clock() >= deadline:
-                raise EngineError("render_timeout", "The render took longer than its deadline (RENDER_TIMEOUT_SECONDS).")
+                raise EngineError(
+                    "render_timeout", "The render took longer than its deadline (RENDER_TIMEOUT_SECONDS)."
+                )
             if line is None and process.poll() is not None and lines.empty():
                 break
     finally:
@@ -75,6 +82,12 @@ def ffmpeg_run(
         for secret in redact:
             detail = detail.replace(secret, "…")
         raise EngineError("render_failed", f"ffmpeg could not render the scene: {detail[-500:]}")
+
+
+def _die_with_parent():
+    """In the child, before exec: Linux sends it SIGKILL if the worker dies, even by SIGKILL (it has its own group)."""
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _pump(stream, put):

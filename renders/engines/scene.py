@@ -27,6 +27,13 @@ from renders.inputs import RenderInput
 
 COLOR = re2.compile(r"#([0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
 VISUAL_TYPES = ("color", "image", "video", "text")
+# Words that reach the filter graph: checked here too (the meta-schema already has), so that no template
+# that slipped past validation can put filter syntax into the graph.
+CHOICES = {
+    "fit": ("cover", "contain", "fill"),
+    "align": ("left", "center", "right"),
+    "motion": (None, "zoom-in", "zoom-out"),
+}
 
 
 @dataclass(frozen=True)
@@ -88,7 +95,9 @@ def scene_resolve(*, input: RenderInput, sources: dict[str, str], workdir: Path)
     template = input.template
     scene = template.get("scene")
     if not isinstance(scene, dict):
-        raise EngineError("invalid_scene", "The template has no scene; only ffmpeg templates can be drawn by this engine.")
+        raise EngineError(
+            "invalid_scene", "The template has no scene; only ffmpeg templates can be drawn by this engine."
+        )
     resolver = _Resolver(input=input, sources=sources, roots=_allowed_roots(workdir))
     duration = input.duration_seconds
     background = resolver.color(scene.get("background", "#000000"), where="scene.background")
@@ -114,7 +123,9 @@ def source_check(location: str, *, roots: list[Path]) -> Source:
         )
     path = Path(location)
     if not path.is_absolute():
-        raise EngineError("source_not_allowed", "An input is a relative path; inputs must be http(s) URLs or platform assets.")
+        raise EngineError(
+            "source_not_allowed", "An input is a relative path; inputs must be http(s) URLs or platform assets."
+        )
     real = Path(os.path.realpath(path))
     if not any(real.is_relative_to(root) for root in roots):
         raise EngineError(
@@ -187,6 +198,12 @@ class _Resolver:
                 align=layer.get("align", "center"),
                 max_width=layer.get("maxWidth"),
             )
+        for name, allowed in CHOICES.items():
+            if name in fields and fields[name] not in allowed:
+                raise EngineError(
+                    "invalid_scene",
+                    f"{where}.{name} is {fields[name]!r}; use one of {', '.join(filter(None, allowed))}.",
+                )
         return Layer(**fields)
 
     def text(self, value):
@@ -219,7 +236,9 @@ class _Resolver:
         elif not bound:
             location = value
         else:
-            raise EngineError("invalid_scene", f"{where} binds {{{{{key}}}}}, which has no value; pass it in inputProps.")
+            raise EngineError(
+                "invalid_scene", f"{where} binds {{{{{key}}}}}, which has no value; pass it in inputProps."
+            )
         source = source_check(location, roots=self.roots)
         if want_audio:
             source = Source(source.location, source.is_url, self._has_audio(key, source))

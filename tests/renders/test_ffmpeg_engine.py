@@ -4,8 +4,11 @@ Outputs are probed with MediaInfo and decoded back to pixels with the bundled ff
 the engine's own code.
 """
 
+import array
 import os
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -361,3 +364,106 @@ def test_the_deadline_kills_ffmpeg_with_render_timeout(tmp_path, media_root):
         )
     assert caught.value.code == "render_timeout"
     assert ffmpeg_processes_in(workdir) == []
+
+
+def test_inputs_and_fonts_are_read_from_http_urls(tmp_path, media_server):
+    layers = [
+        {"type": "image", "src": "{{photo}}", "x": 0, "y": 0, "width": 64, "height": 48},
+        {"type": "text", "text": "URL", "font": "{{font}}", "size": 30, "x": 100, "y": 100},
+    ]
+    sources = {"photo": f"{media_server}/red.png", "font": f"{media_server}/bold.ttf"}
+    result, _ = render(tmp_path, render_input(layers, fmt="png"), sources=sources)
+    [frame] = decoded_frames(result.path)
+
+    red, green, _ = pixel(frame, 30, 20)
+    assert red > 200 and green < 50
+    assert bright_pixels(frame, (100, 100, 200, 140)) > 100
+    assert (tmp_path / "work" / "font_1.ttf").stat().st_size > 100_000  # downloaded into the workdir
+
+
+def test_a_font_asset_draws_the_text_in_that_font(tmp_path, media_root):
+    regular = [{"type": "text", "text": "Bold?", "size": 40, "x": 10, "y": 10}]
+    bold = [{**regular[0], "font": "{{font}}"}]
+    [plain] = decoded_frames(render(tmp_path / "plain", render_input(regular, fmt="png"))[0].path)
+    sources = {"font": str(media_root / "bold.ttf")}
+    [heavy] = decoded_frames(render(tmp_path / "bold", render_input(bold, fmt="png"), sources=sources)[0].path)
+
+    box = (0, 0, WIDTH, 80)
+    assert bright_pixels(heavy, box) > 1.2 * bright_pixels(plain, box) > 0
+
+
+def loudness(path, *, start, end):
+    """Mean absolute sample value of `path`'s sound between two times (mono, 8 kHz, s16)."""
+    command = [
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        "-v",
+        "error",
+        "-i",
+        str(path),
+        "-map",
+        "0:a",
+        "-ac",
+        "1",
+        "-ar",
+        "8000",
+    ]
+    raw = subprocess.run([*command, "-f", "s16le", "-"], capture_output=True, check=True, timeout=60).stdout
+    samples = array.array("h", raw)[round(start * 8000) : round(end * 8000)]
+    return sum(map(abs, samples)) / max(len(samples), 1)
+
+
+@pytest.mark.parametrize(("loop", "second_half_is_loud"), [(True, True), (False, False)])
+def test_audio_loops_only_when_asked_and_lasts_the_composition(tmp_path, media_root, loop, second_half_is_loud):
+    layers = [{"type": "audio", "src": "{{music}}", "loop": loop}]
+    input = render_input(layers, seconds=2)
+    result, _ = render(tmp_path, input, sources={"music": str(media_root / "music.m4a")})
+
+    assert abs(float(MediaInfo.parse(result.path).audio_tracks[0].duration) - 2000) <= 50
+    assert loudness(result.path, start=0.1, end=0.9) > 1000
+    assert (loudness(result.path, start=1.2, end=1.9) > 1000) is second_half_is_loud
+
+
+WORKER = """
+import sys
+import django
+
+django.setup()
+from renders.engines.ffmpeg import FFmpegEngine
+from tests.renders.test_ffmpeg_engine import LONG_SCENE, render_input
+
+def progress(fraction, stage):
+    if fraction > 0:
+        print("rendering", flush=True)
+
+FFmpegEngine().render(
+    input=render_input(LONG_SCENE, seconds=300), sources={"clip": sys.argv[1]}, workdir=sys.argv[2],
+    on_progress=progress, deadline=None, cancelled=lambda: False,
+)
+"""
+
+
+def test_a_worker_killed_by_sigkill_takes_its_ffmpeg_with_it(tmp_path, media_root):
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "renderowl.settings", "ASSET_STORAGE_ROOT": str(media_root)}
+    worker = subprocess.Popen(
+        [sys.executable, "-c", WORKER, str(media_root / "clip.mp4"), str(workdir)],
+        stdout=subprocess.PIPE,
+        env=environment,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    try:
+        assert worker.stdout.readline() == b"rendering\n"
+        assert ffmpeg_processes_in(workdir)
+    finally:
+        worker.kill()
+        worker.wait()
+        worker.stdout.close()
+    wait_until(lambda: not ffmpeg_processes_in(workdir), timeout=10)
+
+
+def wait_until(condition, *, timeout):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition did not come true in time"
+        time.sleep(0.02)
