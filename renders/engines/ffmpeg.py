@@ -47,6 +47,12 @@ class FFmpegEngine:
         cancelled: Callable[[], bool],
     ) -> RenderResult:
         workdir = Path(workdir)
+        if cancelled():
+            raise EngineError("render_cancelled", "The render was cancelled.")
+        if deadline is not None and self.clock() >= deadline:
+            raise EngineError(
+                "render_timeout", "The render's deadline passed before it started (RENDER_TIMEOUT_SECONDS)."
+            )
         report = _Monotonic(on_progress)
         report(0.0, "preparing")
         scene = scene_resolve(input=input, sources=sources, workdir=workdir)

@@ -467,3 +467,13 @@ def wait_until(condition, *, timeout):
     while not condition():
         assert time.monotonic() < deadline, "the condition did not come true in time"
         time.sleep(0.02)
+
+
+def test_a_render_cancelled_or_past_its_deadline_before_it_starts_draws_nothing(tmp_path):
+    with pytest.raises(EngineError) as cancelled:
+        render(tmp_path / "cancelled", render_input([]), cancelled=lambda: True)
+    with pytest.raises(EngineError) as late:
+        render(tmp_path / "late", render_input([]), engine=FFmpegEngine(clock=lambda: 100.0), deadline=99.0)
+
+    assert (cancelled.value.code, late.value.code) == ("render_cancelled", "render_timeout")
+    assert list((tmp_path / "cancelled" / "work").iterdir()) == list((tmp_path / "late" / "work").iterdir()) == []
