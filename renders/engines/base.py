@@ -59,5 +59,5 @@ class Engine(Protocol):
         deadline: float | None,
         cancelled: Callable[[], bool],
     ) -> RenderResult:
-        """`deadline` is a `time.time()` value; `cancelled()` is polled while the render runs."""
+        """`deadline` is a `time.time()` value; `cancelled()` is asked about once a second while the render runs."""
         ...

@@ -2,13 +2,16 @@
 
 ffmpeg starts in a new session (its own process group), so a kill reaches anything it spawned, and
 asks Linux to kill it when the worker dies (PR_SET_PDEATHSIG), so a worker killed by SIGKILL takes its
-ffmpeg with it. The caller's thread polls `cancelled()` and the clock every POLL_SECONDS while two
-reader threads drain stdout (progress) and stderr (the last lines are kept for the failure message).
+ffmpeg with it. The caller's thread checks the clock every POLL_SECONDS and `cancelled()` every
+CANCEL_POLL_SECONDS while two reader threads drain stdout (progress) and stderr (the last lines are
+kept for the failure message).
 """
 
 import ctypes
+import math
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -21,7 +24,10 @@ from pathlib import Path
 from renders.engines.base import EngineError
 
 POLL_SECONDS = 0.1
+# `cancelled()` may cost a database read: asked at most this often.
+CANCEL_POLL_SECONDS = 1.0
 PR_SET_PDEATHSIG = 1
+URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://\S*")
 STDERR_KEEP_LINES = 20
 
 
@@ -54,6 +60,7 @@ def ffmpeg_run(
     ]
     for reader in readers:
         reader.start()
+    last_cancel_check = -math.inf
     try:
         while True:
             try:
@@ -64,14 +71,17 @@ def ffmpeg_run(
                 fraction = _progress(line, duration)
                 if fraction is not None:
                     on_progress(fraction)
-            if cancelled():
-                raise EngineError("render_cancelled", "The render was cancelled.")
+            if time.monotonic() - last_cancel_check >= CANCEL_POLL_SECONDS:
+                last_cancel_check = time.monotonic()
+                if cancelled():
+                    raise EngineError("render_cancelled", "The render was cancelled.")
             if deadline is not None and clock() >= deadline:
                 raise EngineError(
                     "render_timeout", "The render took longer than its deadline (RENDER_TIMEOUT_SECONDS)."
                 )
-            if line is None and process.poll() is not None and lines.empty():
-                break
+            if line is None and not readers[0].is_alive() and lines.empty():
+                break  # ffmpeg closed its output and every line of it has been read
+        process.wait()
     finally:
         if process.poll() is None:
             _kill(process)
@@ -81,6 +91,7 @@ def ffmpeg_run(
         detail = " ".join(errors).strip() or f"exit status {process.returncode}"
         for secret in redact:
             detail = detail.replace(secret, "…")
+        detail = URL.sub("<url>", detail)  # signed URLs carry their signature
         raise EngineError("render_failed", f"ffmpeg could not render the scene: {detail[-500:]}")
 
 

@@ -477,3 +477,13 @@ def test_a_render_cancelled_or_past_its_deadline_before_it_starts_draws_nothing(
 
     assert (cancelled.value.code, late.value.code) == ("render_cancelled", "render_timeout")
     assert list((tmp_path / "cancelled" / "work").iterdir()) == list((tmp_path / "late" / "work").iterdir()) == []
+
+
+def test_a_url_that_cannot_be_read_fails_without_showing_the_url(tmp_path, media_server):
+    sources = {"clip": f"{media_server}/missing.mp4?X-Amz-Signature=secret123"}
+    with pytest.raises(EngineError) as caught:
+        render(tmp_path, render_input([{"type": "video", "src": "{{clip}}"}]), sources=sources)
+
+    assert caught.value.code == "render_failed"
+    assert "secret123" not in caught.value.message and "127.0.0.1" not in caught.value.message
+    assert "<url>" in caught.value.message
