@@ -115,7 +115,7 @@ def graph_compile(
         height = layer.height or scene.height
         if layer.type == "color":
             chains.append(
-                f"color=c={layer.color}:s={width}x{height}:r={fps}:d={duration},format=rgba{_alpha(layer)}[{label}]"
+                f"color=c={layer.color}:s={width}x{height}:r={fps}:d={duration}{_alpha(layer, translucent=not layer.color.endswith('ff'))}[{label}]"
             )
         elif layer.type == "image":
             index = add_input(layer.source)
@@ -240,14 +240,15 @@ def _seek_args(layer):
 
 
 def _fit(fit, width, height):
+    """Scaling that keeps the picture's own format (and alpha, if it has one): opaque layers overlay cheapest."""
     if fit == "fill":
-        return f"scale={width}:{height},setsar=1,format=rgba"
+        return f"scale={width}:{height},setsar=1"
     if fit == "contain":
         return (
-            f"scale={width}:{height}:force_original_aspect_ratio=decrease,setsar=1,format=rgba,"
+            f"scale={width}:{height}:force_original_aspect_ratio=decrease,setsar=1,format=yuva420p,"
             f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=0x00000000"
         )
-    return f"scale={width}:{height}:force_original_aspect_ratio=increase,setsar=1,crop={width}:{height},format=rgba"
+    return f"scale={width}:{height}:force_original_aspect_ratio=increase,setsar=1,crop={width}:{height}"
 
 
 def _zoom(layer, width, height, fps):
@@ -257,11 +258,13 @@ def _zoom(layer, width, height, fps):
     return f"zoompan=z='{zoom}':x='iw/2-iw/zoom/2':y='ih/2-ih/zoom/2':d=1:s={width}x{height}:fps={fps}"
 
 
-def _alpha(layer):
-    """Opacity and fades as filters on an rgba stream (times on the composition's clock)."""
+def _alpha(layer, *, translucent=False):
+    """Opacity and fades as alpha filters (times on the composition's clock); none, and no alpha plane, when opaque."""
     steps = []
     if layer.opacity < 1:
-        steps.append(f"colorchannelmixer=aa={_number(layer.opacity)}")
+        steps += ["format=rgba", f"colorchannelmixer=aa={_number(layer.opacity)}"]
+    elif translucent or layer.fade_in > 0 or layer.fade_out > 0:
+        steps.append("format=yuva420p")
     if layer.fade_in > 0:
         steps.append(f"fade=t=in:st={_number(layer.start)}:d={_number(layer.fade_in)}:alpha=1")
     if layer.fade_out > 0:

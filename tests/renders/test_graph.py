@@ -110,8 +110,8 @@ def test_the_canvas_is_scaled_to_the_output_size_and_test_renders_are_watermarke
     ("fit", "filters"),
     [
         ("cover", "force_original_aspect_ratio=increase,setsar=1,crop=100:50"),
-        ("contain", "force_original_aspect_ratio=decrease,setsar=1,format=rgba,pad=100:50"),
-        ("fill", "scale=100:50,setsar=1,format=rgba"),
+        ("contain", "force_original_aspect_ratio=decrease,setsar=1,format=yuva420p,pad=100:50"),
+        ("fill", "scale=100:50,setsar=1,loop"),
     ],
 )
 def test_fit_modes(fit, filters):
@@ -126,8 +126,12 @@ def test_opacity_fades_and_motion_become_filters_on_the_layers_time():
     text = Layer(index=2, type="text", start=1, end=2, text="x", color="0xffffffff", opacity=0.8, fade_in=0.5)
     compiled = graph(compile_(scene(image, zoom, text)))
 
-    assert "colorchannelmixer=aa=0.5,fade=t=in:st=0.5:d=0.25:alpha=1,fade=t=out:st=1.5:d=0.5:alpha=1" in compiled
+    assert (
+        "format=rgba,colorchannelmixer=aa=0.5,fade=t=in:st=0.5:d=0.25:alpha=1,fade=t=out:st=1.5:d=0.5:alpha=1"
+        in compiled
+    )
     assert "enable='gte(t,0.5)*lt(t,2)'" in compiled
+    assert "zoompan" in compiled and "format=" not in compiled.split("zoompan")[1].split("[l1]")[0]  # opaque: no alpha
     assert "zoompan=z='1.2-0.2*clip((it-0)/2,0,1)'" in compiled
     assert "alpha='0.8*clip((t-1)/0.5,0,1)'" in compiled
 
@@ -144,3 +148,14 @@ def test_wrapping_breaks_between_words_and_inside_a_word_too_long_for_a_line():
 def test_gif_duration_is_the_sum_of_its_frame_delays(tmp_path):
     media.ffmpeg("-f", "lavfi", "-i", "testsrc=size=32x32:rate=4", "-t", 2, tmp_path / "a.gif")
     assert gif_duration_ms((tmp_path / "a.gif").read_bytes()) == 2000
+
+
+def test_only_translucent_layers_get_an_alpha_plane():
+    opaque = Layer(index=0, type="color", start=0, end=2, color="0xff0000ff")
+    translucent = Layer(index=1, type="color", start=0, end=2, color="0xff000080")
+    fading = Layer(index=2, type="video", start=0, end=2, source=CLIP, fade_out=1)
+    compiled = graph(compile_(scene(opaque, translucent, fading)))
+
+    assert "d=2[l0]" in compiled
+    assert "d=2,format=yuva420p[l1]" in compiled
+    assert "setpts=PTS+0/TB,format=yuva420p,fade=t=out:st=1:d=1:alpha=1[l2]" in compiled
