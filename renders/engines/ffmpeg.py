@@ -6,6 +6,7 @@ written to files in the working directory and read by drawtext with `expansion=n
 (or, from a URL, downloaded) into it, so the graph names only plain relative files.
 """
 
+import mmap
 import os
 import time
 from collections.abc import Callable
@@ -156,7 +157,8 @@ def _download(url, path):
 
 def _probed_duration_ms(path):
     if path.suffix == ".gif":
-        return gif_duration_ms(path.read_bytes())
+        with path.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            return gif_duration_ms(data)
     info = MediaInfo.parse(path)
     general = info.general_tracks[0] if info.general_tracks else None
     value = getattr(general, "duration", None)
@@ -168,7 +170,7 @@ def _probed_duration_ms(path):
         ) from None
 
 
-def gif_duration_ms(data: bytes) -> int:
+def gif_duration_ms(data) -> int:
     """The sum of a GIF's frame delays (MediaInfo reports none): walks its blocks (GIF89a, section 17 on)."""
     position = 13 + (3 << ((data[10] & 7) + 1) if data[10] & 0x80 else 0)
     total = 0

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import re2
 from django.conf import settings
+from pymediainfo import MediaInfo
 
 from assets.extractors.templates import BINDING_PATTERN
 from renders.engines.base import EngineError
@@ -252,8 +253,6 @@ class _Resolver:
             return True
         if source.is_url:
             return False  # unknown: a literal URL's sound is not mixed (documented in docs/API_CONTRACT.md)
-        from pymediainfo import MediaInfo
-
         return bool(MediaInfo.parse(source.location).audio_tracks)
 
 
