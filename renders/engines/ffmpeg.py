@@ -96,13 +96,13 @@ class FFmpegEngine:
                 if layer.font.is_url:
                     _download(layer.font.location, workdir / name)
                 else:
-                    os.symlink(layer.font.location, workdir / name)
+                    _link(layer.font.location, workdir / name)
                 fonts[layer.index] = name
         fallback = default_font()
         if fallback is None:
             return fonts, None
         name = f"font_default{_suffix(str(fallback))}"
-        os.symlink(fallback, workdir / name)
+        _link(fallback, workdir / name)
         return fonts, name
 
 
@@ -131,6 +131,12 @@ def _wrapped(scene, fonts, fallback, workdir):
             layer = type(layer)(**{**layer.__dict__, "text": text})
         layers.append(layer)
     return type(scene)(**{**scene.__dict__, "layers": layers})
+
+
+def _link(target, path):
+    """A symlink at `path` to `target`, replacing one a previous attempt in the same workdir left."""
+    path.unlink(missing_ok=True)
+    os.symlink(target, path)
 
 
 def _suffix(location):

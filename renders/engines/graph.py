@@ -243,9 +243,9 @@ def _fit(fit, width, height):
     """Scaling that keeps the picture's own format (and alpha, if it has one): opaque layers overlay cheapest."""
     if fit == "fill":
         return f"scale={width}:{height},setsar=1"
-    if fit == "contain":
+    if fit == "contain":  # 4:4:4, as pad rounds an odd box down in 4:2:0 and then refuses the picture
         return (
-            f"scale={width}:{height}:force_original_aspect_ratio=decrease,setsar=1,format=yuva420p,"
+            f"scale={width}:{height}:force_original_aspect_ratio=decrease,setsar=1,format=yuva444p,"
             f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=0x00000000"
         )
     return f"scale={width}:{height}:force_original_aspect_ratio=increase,setsar=1,crop={width}:{height}"

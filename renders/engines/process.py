@@ -3,8 +3,8 @@
 ffmpeg starts in a new session (its own process group), so a kill reaches anything it spawned, and
 asks Linux to kill it when the worker dies (PR_SET_PDEATHSIG), so a worker killed by SIGKILL takes its
 ffmpeg with it. The caller's thread checks the clock every POLL_SECONDS and `cancelled()` every
-CANCEL_POLL_SECONDS while two reader threads drain stdout (progress) and stderr (the last lines are
-kept for the failure message).
+CANCEL_POLL_SECONDS while two reader threads drain stdout (progress) and stderr (whose first lines, the cause,
+make the failure message).
 """
 
 import ctypes
@@ -17,7 +17,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,8 +26,9 @@ POLL_SECONDS = 0.1
 # `cancelled()` may cost a database read: asked at most this often.
 CANCEL_POLL_SECONDS = 1.0
 PR_SET_PDEATHSIG = 1
+ADDRESS = re.compile(r" @ 0x[0-9a-f]+")  # ffmpeg's "[png @ 0x5626…]": memory addresses, noise to a reader
 URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://\S*")
-STDERR_KEEP_LINES = 20
+STDERR_KEEP_LINES = 3  # ffmpeg names the cause first; what follows is the fallout
 
 
 def ffmpeg_run(
@@ -53,10 +53,14 @@ def ffmpeg_run(
         preexec_fn=_die_with_parent,
     )
     lines: queue.Queue = queue.Queue()
-    errors: deque = deque(maxlen=STDERR_KEEP_LINES)
+    errors: list[str] = []
     readers = [
         threading.Thread(target=_pump, args=(process.stdout, lines.put), daemon=True),
-        threading.Thread(target=_pump, args=(process.stderr, errors.append), daemon=True),
+        threading.Thread(
+            target=_pump,
+            args=(process.stderr, lambda line: len(errors) < STDERR_KEEP_LINES and errors.append(line)),
+            daemon=True,
+        ),
     ]
     for reader in readers:
         reader.start()
@@ -92,6 +96,7 @@ def ffmpeg_run(
         for secret in redact:
             detail = detail.replace(secret, "…")
         detail = URL.sub("<url>", detail)  # signed URLs carry their signature
+        detail = ADDRESS.sub("", detail)
         raise EngineError("render_failed", f"ffmpeg could not render the scene: {detail[-500:]}")
 
 

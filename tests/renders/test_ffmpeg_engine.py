@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -304,6 +305,7 @@ def test_an_input_ffmpeg_cannot_read_fails_without_naming_storage_paths(tmp_path
     with pytest.raises(EngineError) as caught:
         render(tmp_path, render_input(layers), sources={"photo": str(media_root / "notes.png")})
     assert caught.value.code == "render_failed"
+    assert caught.value.message.startswith("ffmpeg could not render the scene: [")  # ffmpeg's own first words
     assert str(media_root) not in caught.value.message
     assert ffmpeg_processes_in(tmp_path / "work") == []
 
@@ -487,3 +489,24 @@ def test_a_url_that_cannot_be_read_fails_without_showing_the_url(tmp_path, media
     assert caught.value.code == "render_failed"
     assert "secret123" not in caught.value.message and "127.0.0.1" not in caught.value.message
     assert "<url>" in caught.value.message
+
+
+def test_boxes_of_odd_sizes_and_fractional_rates_render(tmp_path, media_root):
+    layers = [
+        {"type": "video", "src": "{{clip}}", "fit": "contain", "width": 101, "height": 51, "x": 3, "y": "center"},
+        {"type": "image", "src": "{{photo}}", "width": 33, "height": 17, "motion": "zoom-out", "fadeIn": 0.5},
+    ]
+    input = render_input(layers)
+    input = replace(input, output=replace(input.output, fps=29.97))
+    sources = {"clip": str(media_root / "clip.mp4"), "photo": str(media_root / "red.png")}
+    result, _ = render(tmp_path, input, sources=sources)
+
+    assert abs(result.duration_ms - 1000) <= 1000 / 29.97
+
+
+def test_a_second_attempt_in_the_same_workdir_renders_again(tmp_path, media_root):
+    layers = [{"type": "text", "text": "again", "font": "{{font}}"}]
+    sources = {"font": str(media_root / "bold.ttf")}
+    first, _ = render(tmp_path, render_input(layers, fmt="png"), sources=sources)
+    second, _ = render(tmp_path, render_input(layers, fmt="png"), sources=sources)
+    assert first.path == second.path and second.size > 0

@@ -110,7 +110,7 @@ def test_the_canvas_is_scaled_to_the_output_size_and_test_renders_are_watermarke
     ("fit", "filters"),
     [
         ("cover", "force_original_aspect_ratio=increase,setsar=1,crop=100:50"),
-        ("contain", "force_original_aspect_ratio=decrease,setsar=1,format=yuva420p,pad=100:50"),
+        ("contain", "force_original_aspect_ratio=decrease,setsar=1,format=yuva444p,pad=100:50"),
         ("fill", "scale=100:50,setsar=1,loop"),
     ],
 )
