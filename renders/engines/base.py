@@ -1,7 +1,8 @@
 """The small interface every render engine implements, so the task that runs a render needs no special cases.
 
-An engine is handed a validated `RenderInput`, the local path or URL of each asset it names
-(`sources`), a private working directory it may fill and that the caller removes afterwards, a progress
+An engine is handed a validated `RenderInput`, the local path or http(s) URL of each asset it names
+(`sources`: keyed by the prop's name, or by the asset id where the template names an asset literally),
+a private working directory it may fill and that the caller removes afterwards, a progress
 callback, a wall-clock deadline and a cancellation probe. It returns the finished file's `RenderResult`
 or raises `EngineError`; whatever it started (processes, temporary files outside `workdir`) is gone by
 the time `render` returns or raises.
