@@ -1,6 +1,6 @@
 """The benchmarks of `make bench`, each against a baseline measured in the same run.
 
-    python bench/run.py [projects] [webhooks] [assets]    # all when none is named
+    python bench/run.py [projects] [webhooks] [assets] [renders]    # all when none is named
 
 projects: requests per second and p50/p99 latency of GET /v1/projects/{id} and GET /v1/projects?limit=100
 under gunicorn beside a bare-Django baseline, the first page of a list beside a page after 20,000 rows, and
@@ -10,6 +10,8 @@ beside plain requests.post calls, and the worker's peak memory (bench/webhook_fa
 assets: a generated ~500 MB video uploaded through the local backend's signed PUT beside writing the same bytes
 to disk directly, and its metadata extraction by asset_process (time, peak RSS) beside pymediainfo called
 directly on the same file (bench/assets.py).
+renders: the built-in FFmpeg engine rendering a 10 s 1280x720 scene beside one hand-written ffmpeg command for
+the same output, and its render time per minute of 1080p30 output (bench/render_engine.py).
 
 Prints the results and writes them to bench/results/latest.txt.
 """
@@ -43,6 +45,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from bench.assets import run_assets  # noqa: E402
 from bench.load import Sample, generate_load, get_json  # noqa: E402
+from bench.render_engine import run_render_engine  # noqa: E402
 from bench.seed import bench_organization_create, bench_organization_delete  # noqa: E402
 from bench.server import gunicorn, web_command  # noqa: E402
 from bench.webhook_fanout import run_webhook_fanout  # noqa: E402
@@ -66,7 +69,7 @@ LIST_100 = "GET /v1/projects?limit=100"
 FIRST_PAGE = "GET /v1/projects?limit=20 (first page)"
 DEEP_PAGE = f"GET /v1/projects?limit=20 (after {DEEP_OFFSET:,} rows)"
 COMPARED = "[compared]"
-BENCHMARKS = ("projects", "webhooks", "assets")
+BENCHMARKS = ("projects", "webhooks", "assets", "renders")
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,8 @@ def main(argv):
         run_webhook_fanout(report, root=ROOT, results_dir=RESULTS_DIR)
     if "assets" in selected:
         run_assets(report, root=ROOT, results_dir=RESULTS_DIR)
+    if "renders" in selected:
+        run_render_engine(report)
     report.save(RESULTS_DIR / "latest.txt")
     print(f"\nWritten to {(RESULTS_DIR / 'latest.txt').relative_to(ROOT)}.")
 

@@ -390,6 +390,11 @@ _require(
     f"CELERY_VISIBILITY_TIMEOUT_SECONDS ({CELERY_VISIBILITY_TIMEOUT_SECONDS}), or Redis hands a processing run "
     "still going to a second worker: lower ASSET_PROCESSING_TIMEOUT_SECONDS or raise CELERY_VISIBILITY_TIMEOUT_SECONDS.",
 )
+# The built-in FFmpeg engine (see docs/OPERATIONS.md, "The built-in render engine"): renders made with a
+# test key carry a small TEST watermark; text layers without a font use RENDER_DEFAULT_FONT (a font file's
+# path), else DejaVu Sans from fonts-dejavu-core, else fontconfig's default.
+RENDER_TEST_WATERMARK = get_from_env("RENDER_TEST_WATERMARK", True, cast=as_bool)
+RENDER_DEFAULT_FONT = get_from_env("RENDER_DEFAULT_FONT")
 # RENDER_DEADLINE_SECONDS goes here when renders land: a render task's hard time limit must be under
 # CELERY_VISIBILITY_TIMEOUT_SECONDS too, and its soft limit positive.
 

@@ -3,7 +3,8 @@
 What a schema cannot say: that `inputSchema` is itself a valid, self-contained JSON Schema whose regexes
 RE2 can run, that each of `defaultProps` satisfies its property's schema, that every `{{prop}}` binding in
 the scene names one of its properties (and an asset of the right type where a layer needs one), that the
-composition lasts at most TEMPLATE_MAX_DURATION_SECONDS, and that each layer's timing fits it.
+composition lasts at most TEMPLATE_MAX_DURATION_SECONDS, and that each layer's timing (start, end, and
+fadeIn + fadeOut within them) fits it.
 
 Everything here is customer input, so everything is bounded: the file's size and nesting, its numbers
 (integers within ±2^53, nothing infinite), the regexes (RE2, linear time), and the whole validation
@@ -280,7 +281,7 @@ def _check_scene(scene, *, properties, asset_props, duration_seconds):
                 raise _unknown_binding(name, where="background")
     for index, layer in enumerate(scene["layers"]):
         where = f"layer {index} ({layer['type']})"
-        for field, value in layer.items():
+        for field, value in _fields(layer):
             for name in _bindings(value):
                 if name not in properties:
                     raise _unknown_binding(name, where=f"{where}, field {field},")
@@ -301,6 +302,22 @@ def _check_scene(scene, *, properties, asset_props, duration_seconds):
                 f"$.scene.layers[{index}].start: {start} s is not before the composition's end "
                 f"({duration_seconds:g} s = durationInFrames / fps), so the layer would never show"
             )
+        length = min(end if end is not None else duration_seconds, duration_seconds) - start
+        fades = layer.get("fadeIn", 0) + layer.get("fadeOut", 0)
+        if fades > length:
+            raise _invalid(
+                f"$.scene.layers[{index}]: fadeIn + fadeOut ({fades:g} s) is longer than the layer shows "
+                f"({length:g} s, from start to end or the composition's end); shorten the fades"
+            )
+
+
+def _fields(layer):
+    """(field, value) of a layer's fields, a nested object's (the text box's) spelled `box.color`."""
+    for field, value in layer.items():
+        if isinstance(value, dict):
+            yield from ((f"{field}.{key}", nested) for key, nested in value.items())
+        else:
+            yield field, value
 
 
 def _bindings(value):

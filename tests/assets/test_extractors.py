@@ -444,8 +444,49 @@ def changed(document, value, *path):
         ),
         (lambda t: without(t, "scene", "layers", 0, "src"), "$.scene.layers[0]: 'src' is a required property"),
         (
-            lambda t: changed(t, 1, "scene", "layers", 0, "loop"),
-            "$.scene.layers[0]: Additional properties are not allowed ('loop'",
+            lambda t: changed(t, 2, "scene", "layers", 0, "speed"),
+            "$.scene.layers[0]: Additional properties are not allowed ('speed'",
+        ),
+        (lambda t: changed(t, 1, "scene", "layers", 0, "loop"), "$.scene.layers[0].loop: 1 is not of type 'boolean'"),
+        (
+            lambda t: changed(t, 1.5, "scene", "layers", 1, "opacity"),
+            "$.scene.layers[1].opacity: 1.5 is greater than the maximum of 1",
+        ),
+        (
+            lambda t: changed(t, -1, "scene", "layers", 0, "fadeIn"),
+            "$.scene.layers[0].fadeIn: -1 is less than the minimum of 0",
+        ),
+        (
+            lambda t: changed(t, -2, "scene", "layers", 2, "trimStart"),
+            "$.scene.layers[2].trimStart: -2 is less than the minimum of 0",
+        ),
+        (
+            lambda t: changed(t, "justify", "scene", "layers", 1, "align"),
+            "$.scene.layers[1].align: 'justify' is not one of ['left', 'center', 'right']",
+        ),
+        (
+            lambda t: changed(t, {"color": "#000", "radius": 4}, "scene", "layers", 1, "box"),
+            "$.scene.layers[1].box: Additional properties are not allowed ('radius'",
+        ),
+        (
+            lambda t: changed(t, 0, "scene", "layers", 1, "maxWidth"),
+            "$.scene.layers[1].maxWidth: 0 is less than or equal to the minimum of 0",
+        ),
+        (
+            lambda t: changed(t, "pan", "scene", "layers", 0, "motion"),
+            "$.scene.layers[0]: Additional properties are not allowed ('motion'",
+        ),
+        (
+            lambda t: changed(t, {"type": "image", "src": "{{clip}}", "motion": "spin"}, "scene", "layers", 0),
+            "$.scene.layers[0].motion: 'spin' is not one of ['zoom-in', 'zoom-out']",
+        ),
+        (
+            lambda t: changed(t, 0.5, "scene", "layers", 2, "muted"),
+            "$.scene.layers[2]: Additional properties are not allowed ('muted'",
+        ),
+        (
+            lambda t: changed(changed(t, 3, "scene", "layers", 1, "fadeIn"), 1.5, "scene", "layers", 1, "fadeOut"),
+            "$.scene.layers[1]: fadeIn + fadeOut (4.5 s) is longer than the layer shows (4 s",
         ),
         (
             lambda t: changed(t, "https://x.example/b", "serveUrl"),
@@ -554,6 +595,28 @@ def test_asset_binding_of_the_wrong_type_is_refused(tmp_path):
 def test_a_clips_soundtrack_may_feed_an_audio_layer(tmp_path):
     template = changed(media.title_card_template(), "{{clip}}", "scene", "layers", 2, "src")
     assert extract("template", template_file(tmp_path, template))["layerCount"] == 3
+
+
+def test_every_scene_field_of_the_built_in_engine_is_accepted(tmp_path):
+    template = media.title_card_template()
+    template["inputSchema"]["properties"]["photo"] = {"type": "string", "x-renderowl-asset": "image"}
+    template["inputSchema"]["properties"]["boxColor"] = {"type": "string"}
+    video, text, audio = template["scene"]["layers"]
+    video.update(trimStart=1.5, loop=True, muted=False, volume=0.5, opacity=0.9, fadeIn=0.5, fadeOut=0.5)
+    text.update(align="left", maxWidth=900, box={"color": "{{boxColor}}", "padding": 12}, fadeIn=1, fadeOut=1)
+    audio.update(trimStart=2, loop=True, fadeIn=1, fadeOut=2)
+    template["scene"]["layers"] += [
+        {"type": "image", "src": "{{photo}}", "fit": "contain", "motion": "zoom-out", "opacity": 0.5, "end": 2},
+        {"type": "color", "color": "#ff000080", "width": 100, "height": 50, "fadeIn": 0.25, "fadeOut": 0.25},
+    ]
+    assert extract("template", template_file(tmp_path, template))["layerCount"] == 5
+
+
+def test_a_binding_in_the_text_box_is_checked(tmp_path):
+    template = changed(media.title_card_template(), {"color": "{{shade}}"}, "scene", "layers", 1, "box")
+    error = template_failure(tmp_path, template)
+    assert error.code == "unknown_binding"
+    assert "layer 1 (text), field box.color, binds {{shade}}" in error.message
 
 
 def test_template_declared_as_media_is_a_mismatch(tmp_path):
