@@ -88,15 +88,11 @@ def _render(job, *, workdir, clock):
     engine = ENGINES.get(render_input.engine)
     if engine is None:
         raise EngineError("engine_unavailable", f"This platform cannot render {render_input.engine} templates.")
-    started = clock()
-    reported = {"progress": 0.0, "at": started}
+    throttle = ProgressThrottle(clock=clock)
 
     def on_progress(fraction, stage):
-        now = clock()
-        if fraction < 1.0 and fraction - reported["progress"] < PROGRESS_STEP and now - reported["at"] < PROGRESS_SECONDS:
-            return
-        reported.update(progress=fraction, at=now)
-        _record_progress(job, fraction, stage)
+        if throttle.due(fraction):
+            _record_progress(job, fraction, stage)
 
     return engine().render(
         input=render_input,
@@ -106,6 +102,22 @@ def _render(job, *, workdir, clock):
         deadline=time.time() + settings.RENDER_TIMEOUT_SECONDS,
         cancelled=lambda: False,  # only a pending or queued job can be cancelled
     )
+
+
+class ProgressThrottle:
+    """Lets a progress report through when it moved PROGRESS_STEP since the last, PROGRESS_SECONDS passed, or it is done."""
+
+    def __init__(self, *, clock):
+        self.clock = clock
+        self.reported = 0.0
+        self.reported_at = clock()
+
+    def due(self, fraction):
+        now = self.clock()
+        if fraction < 1.0 and fraction - self.reported < PROGRESS_STEP and now - self.reported_at < PROGRESS_SECONDS:
+            return False
+        self.reported, self.reported_at = fraction, now
+        return True
 
 
 def render_input_from(data):

@@ -109,8 +109,9 @@ def test_a_submitted_render_is_rendered_stored_and_downloadable(tenant, project,
     download = tenant.client.get(job["outputUrl"])
     assert download.status_code == 200
     assert b"".join(download.streaming_content) == path.read_bytes()
-    assert events_of(tenant, created["id"])[:2] == ["render.queued", "render.started"]
-    assert events_of(tenant, created["id"])[-1] == "render.completed"
+    sequence = events_of(tenant, created["id"])
+    assert sequence[:2] == ["render.queued", "render.started"] and sequence[-1] == "render.completed"
+    assert 1 <= len(sequence[2:-1]) <= 11 and set(sequence[2:-1]) == {"render.progress"}  # throttled
 
 
 def test_a_png_still_with_an_image_asset_renders(tenant, project, template, media_files, worked):
@@ -327,3 +328,32 @@ def test_timestamps_follow_the_job(tenant, project, template):
 
     assert job["queuedAt"] >= before.isoformat().replace("+00:00", "Z")[:19]
     assert job["startedAt"] is None and job["completedAt"] is None
+
+
+@pytest.mark.parametrize("priority", ["low", "normal", "high"])
+def test_a_render_is_queued_on_its_prioritys_queue_once_committed(
+    tenant, project, template, priority, django_capture_on_commit_callbacks
+):
+    from celery.signals import before_task_publish
+
+    from renderowl.redis import get_redis
+
+    published = []
+
+    def record(sender=None, routing_key=None, headers=None, body=None, **kwargs):
+        published.append((sender, routing_key, list(body[0])))
+
+    before_task_publish.connect(record, weak=False)
+    try:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            job = queued(tenant, project, template, priority=priority)
+        assert not [entry for entry in published if entry[0] == "renders.render_task"]  # nothing before the commit
+        for callback in callbacks:
+            callback()
+    finally:
+        before_task_publish.disconnect(record)
+        redis = get_redis()
+        for key in redis.keys(f"renders.{priority}*"):  # no worker of this test database will consume it
+            redis.delete(key)
+
+    assert ("renders.render_task", f"renders.{priority}", [job["id"]]) in published
