@@ -357,3 +357,27 @@ def test_a_render_is_queued_on_its_prioritys_queue_once_committed(
             redis.delete(key)
 
     assert ("renders.render_task", f"renders.{priority}", [job["id"]]) in published
+
+
+def test_a_render_past_render_timeout_seconds_fails_with_render_timeout(tenant, project, template, worked, settings):
+    settings.RENDER_TIMEOUT_SECONDS = 0
+
+    job_id = worked(lambda: submit(tenant, project, template)).json()["id"]
+
+    job = tenant.client.get(f"/v1/renders/{job_id}").json()
+    assert (job["status"], job["error"]["code"]) == ("failed", "render_timeout")
+    assert "RENDER_TIMEOUT_SECONDS" in job["error"]["message"]
+
+
+def test_a_render_submitted_with_a_test_key_is_not_livemode(tenant, project, template):
+    from rest_framework.test import APIClient
+
+    from organizations.services import api_key_create
+
+    issued = api_key_create(organization=tenant.organization, name="test key", mode="test")
+    client = APIClient(HTTP_AUTHORIZATION=f"Bearer {issued.raw_key}")
+
+    response = client.post(f"/v1/projects/{project['id']}/renders", {"templateId": template["id"]}, format="json")
+
+    assert (response.status_code, response.json()["livemode"]) == (201, False)
+    assert queued(tenant, project, template)["livemode"] is True
