@@ -3,12 +3,14 @@
 import dataclasses
 from urllib.parse import urlsplit
 
+from django.db import connection
 from django.utils import timezone
 
+from assets.selectors import assets_live
 from events.services import event_emit
 from projects.services import project_lock_for_child
 from renderowl.celery import enqueue_on_commit
-from renderowl.errors import Conflict, Invalid
+from renderowl.errors import Conflict, Invalid, NotFound
 from renders.models import RenderJob
 from renders.validation import render_input_resolve
 
@@ -43,6 +45,7 @@ def render_create(
         organization_id=organization.id, project_id=project.id, template_id=template_id, input_props=input_props,
         output=output, livemode=livemode,
     )
+    _lock_used_assets(organization_id=organization.id, project_id=project.id, resolved=resolved)
     now = timezone.now()
     job = RenderJob(
         organization=organization,
@@ -67,6 +70,28 @@ def render_create(
     render_event(job, "render.queued")
     enqueue_on_commit(RENDER_TASK, job.id, organization_id=organization.id, queue=render_queue(priority))
     return job
+
+
+def _lock_used_assets(*, organization_id, project_id, resolved):
+    """Share-lock the template and the assets the job uses until commit, so a concurrent delete waits for the job.
+
+    `renders_refuse_deleting_asset_in_use` takes the asset's row lock before it looks for jobs: a delete
+    that came first leaves no row here (the submission is refused), one that comes later sees the job.
+    """
+    ids = sorted({resolved.template_id, *(ref.id for ref in resolved.assets.values())})
+    query = assets_live(organization_id=organization_id, project_id=project_id).filter(pk__in=ids).values("id")
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} FOR SHARE OF assets", params)
+        locked = {row[0] for row in cursor.fetchall()}
+    missing = [asset_id for asset_id in ids if asset_id not in locked]
+    if missing:
+        raise NotFound(
+            f"The asset {missing[0]!r} was deleted while the render was being submitted; submit it again with an "
+            "asset the project still has.",
+            code="not_found",
+            field="templateId" if missing[0] == resolved.template_id else "inputProps",
+        )
 
 
 def _checked_webhook_url(url):
@@ -104,7 +129,12 @@ def renders_cancel_for_deleted_project(sender, *, project, now, **kwargs):
 
 
 def renders_refuse_deleting_asset_in_use(sender, *, asset, **kwargs):
-    """`asset_deleting` receiver: an asset a pending, queued or rendering job still needs cannot be deleted."""
+    """`asset_deleting` receiver: an asset a pending, queued or rendering job still needs cannot be deleted.
+
+    The asset's row lock comes first, so a submission using the asset has committed (and is seen) or waits.
+    """
+    list(assets_live(organization_id=asset.organization_id, project_id=asset.project_id)
+         .filter(pk=asset.pk).select_for_update(of=("self",)).values_list("pk"))
     job = (
         RenderJob.objects.filter(
             organization_id=asset.organization_id, project_id=asset.project_id, status__in=RenderJob.ACTIVE,
