@@ -7,6 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from assets.models import Asset, ObjectDeletion
+from assets.signals import asset_deleting
 from assets.storage import StorageError, asset_key_parts, get_storage, object_key
 from events.services import event_emit
 from projects.services import project_lock_for_child
@@ -186,7 +187,8 @@ def asset_update(*, asset, changes):
 
 
 def asset_ensure_deletable(*, asset):
-    """The one place that decides whether an asset may go. (Renders will refuse assets they use.)"""
+    """The one place that decides whether an asset may go: apps downstream refuse through `asset_deleting`."""
+    asset_deleting.send(sender=Asset, asset=asset)
 
 
 def asset_delete(*, asset):

@@ -61,26 +61,27 @@ def _carry_organization(headers=None, **kwargs):
         headers[ORGANIZATION_HEADER] = organization_id
 
 
-def enqueue(task_name, *args, organization_id=None):
+def enqueue(task_name, *args, organization_id=None, queue=None):
     """Publish the task named `task_name` to run in `organization_id`'s tenancy context; False if refused.
 
     Tasks are named, not imported, so a service never imports its own app's task module. Only for
     work that a sweep recovers (outbox events, asset processing, leased deliveries): a broker outage
-    is logged, not raised, because the state that asks for the work is already committed.
+    is logged, not raised, because the state that asks for the work is already committed. `queue`
+    overrides the task's route in CELERY_TASK_ROUTES (a render's priority queue).
     """
     headers = {ORGANIZATION_HEADER: str(organization_id)} if organization_id else {}
     if task_name not in app.tasks:  # a web process has not imported the apps' task modules yet
         app.loader.import_default_modules()
     task = app.tasks[task_name]  # a misspelt name fails here, loudly, not in a worker
     try:
-        task.apply_async(args=args, headers=headers)
+        task.apply_async(args=args, headers=headers, **({"queue": queue} if queue else {}))
     except Exception:  # noqa: BLE001 - kombu and redis raise many types; the sweeps retry every one
         logger.warning("task not published; its sweep will retry", extra={"task": task_name}, exc_info=True)
         return False
     return True
 
 
-def enqueue_on_commit(task_name, *args, organization_id=None):
+def enqueue_on_commit(task_name, *args, organization_id=None, queue=None):
     """Publish the task once the current transaction commits, for the current (or given) organization."""
     from django.db import transaction
 
@@ -89,6 +90,6 @@ def enqueue_on_commit(task_name, *args, organization_id=None):
     organization_id = organization_id or current_organization_id.get()
 
     def enqueue_committed():
-        enqueue(task_name, *args, organization_id=organization_id)
+        enqueue(task_name, *args, organization_id=organization_id, queue=queue)
 
     transaction.on_commit(enqueue_committed, robust=True)

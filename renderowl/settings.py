@@ -175,6 +175,8 @@ SPECTACULAR_SETTINGS = {
         "DeliveryStatusEnum": "webhooks.models.Delivery.Status",
         "AssetStatusEnum": "assets.models.Asset.Status",
         "AssetTypeEnum": "assets.models.Asset.Type",
+        "RenderStatusEnum": "renders.models.RenderJob.Status",
+        "RenderPriorityEnum": "renders.models.RenderJob.Priority",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
@@ -310,6 +312,7 @@ CELERY_TASK_ROUTES = {
     "events.publish_event_task": {"queue": "events"},
     "webhooks.deliver_task": {"queue": "webhooks"},
     "assets.process_asset_task": {"queue": "assets"},
+    "renders.render_task": {"queue": "renders.normal"},  # render_create names the job's priority queue
     "assets.delete_stored_objects_task": {"queue": "assets"},
     # Lists the whole store: storage work, too long for the schedules pool (beat queues it through
     # assets.queue_orphaned_objects_sweep_task).
@@ -395,8 +398,15 @@ _require(
 # path), else DejaVu Sans from fonts-dejavu-core, else fontconfig's default.
 RENDER_TEST_WATERMARK = get_from_env("RENDER_TEST_WATERMARK", True, cast=as_bool)
 RENDER_DEFAULT_FONT = get_from_env("RENDER_DEFAULT_FONT")
-# RENDER_DEADLINE_SECONDS goes here when renders land: a render task's hard time limit must be under
-# CELERY_VISIBILITY_TIMEOUT_SECONDS too, and its soft limit positive.
+# A render is failed with render_timeout past RENDER_TIMEOUT_SECONDS; its task's hard limit is a minute
+# later, and must stay under CELERY_VISIBILITY_TIMEOUT_SECONDS (or Redis hands a running render to a second worker).
+RENDER_TIMEOUT_SECONDS = get_from_env("RENDER_TIMEOUT_SECONDS", 30 * 60, cast=int)
+RENDER_TASK_TIME_LIMIT_SECONDS = RENDER_TIMEOUT_SECONDS + 60
+_require(
+    0 < RENDER_TIMEOUT_SECONDS and RENDER_TASK_TIME_LIMIT_SECONDS < CELERY_VISIBILITY_TIMEOUT_SECONDS,
+    f"RENDER_TIMEOUT_SECONDS ({RENDER_TIMEOUT_SECONDS}) must be positive and, plus 60, less than "
+    f"CELERY_VISIBILITY_TIMEOUT_SECONDS ({CELERY_VISIBILITY_TIMEOUT_SECONDS}): lower it or raise the visibility timeout.",
+)
 
 LOG_LEVEL = get_from_env("LOG_LEVEL", "INFO")
 # JSON lines for log collectors; human-readable lines for a developer's terminal.

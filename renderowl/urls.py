@@ -19,6 +19,7 @@ urlpatterns = [
     path("v1/", include("webhooks.urls")),
     path("v1/storage/", include("assets.storage_urls")),
     path("v1/", include("assets.urls")),
+    path("v1/", include("renders.urls")),
 ]
 if settings.ADMIN_ENABLED:
     urlpatterns.append(path("admin/", admin.site.urls))

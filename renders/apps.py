@@ -2,13 +2,18 @@ from django.apps import AppConfig
 
 
 class RendersConfig(AppConfig):
-    """Render jobs. For now it owns only its event types, which customers can already subscribe to."""
+    """Render jobs: submitted through the API, rendered by a worker, followed by events."""
 
     name = "renders"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from assets.signals import asset_deleting
         from events.registry import event_types_register
+        from projects.signals import project_deleted
         from renders.events import RENDER_EVENT_TYPES
+        from renders.services import renders_cancel_for_deleted_project, renders_refuse_deleting_asset_in_use
 
         event_types_register(*RENDER_EVENT_TYPES)
+        project_deleted.connect(renders_cancel_for_deleted_project, dispatch_uid="renders.cancel_for_deleted_project")
+        asset_deleting.connect(renders_refuse_deleting_asset_in_use, dispatch_uid="renders.refuse_deleting_asset_in_use")

@@ -8,7 +8,7 @@ RENDER_EVENT_TYPES = [
     EventType("render.queued", "A render job entered its priority queue.", "RenderJob", SERIALIZER),
     EventType("render.started", "A renderer picked the job up.", "RenderJob", SERIALIZER),
     EventType("render.progress", "The job's progress moved (at most every few seconds).", "RenderJob", SERIALIZER),
-    EventType("render.completed", "The output is stored; `outputUrl` is signed.", "RenderJob", SERIALIZER),
+    EventType("render.completed", "The output is stored; GET the render for its signed `outputUrl`.", "RenderJob", SERIALIZER),
     EventType("render.failed", "The job failed; `error` says why.", "RenderJob", SERIALIZER),
     EventType("render.cancelled", "The job was cancelled before it started rendering.", "RenderJob", SERIALIZER),
 ]

@@ -4,6 +4,8 @@ import pytest
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
+from tests.assets import media
+from tests.renders.conftest import upload_template
 from tests.webhooks.receiver import Receiver, Reply
 
 
@@ -28,6 +30,10 @@ def populated(tenant, settings, tmp_path):
             {"type": "template", "name": f"t{index}.json", "contentType": "application/json", "size": 10},
             format="json",
         )
+    template = upload_template(tenant, project["id"], media.title_card_template())
+    for _ in range(50):
+        render = tenant.client.post(f"/v1/projects/{project['id']}/renders", {"templateId": template["id"]}, format="json")
+        assert render.status_code == 201, render.content
     with Receiver(default=Reply(status=500)) as receiver:
         endpoint = tenant.client.post("/v1/webhooks", {"url": receiver.url, "projectIds": [project["id"]]}, format="json").json()
         for index in range(50):
@@ -38,10 +44,11 @@ def populated(tenant, settings, tmp_path):
         "webhooks": "/v1/webhooks",
         "deliveries": f"/v1/webhooks/{endpoint['id']}/deliveries",
         "assets": f"/v1/projects/{project['id']}/assets",
+        "renders": f"/v1/projects/{project['id']}/renders",
     }
 
 
-@pytest.mark.parametrize("name", ["projects", "webhooks", "deliveries", "assets"])
+@pytest.mark.parametrize("name", ["projects", "webhooks", "deliveries", "assets", "renders"])
 def test_list_queries_do_not_grow_with_the_page(tenant, populated, name):
     url = populated[name]
     queries_for(tenant.client, f"{url}?limit=1")  # warm: the key's lastUsedAt

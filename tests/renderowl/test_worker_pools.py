@@ -19,6 +19,7 @@ ROUTED = {
     "events.publish_event_task": "events",
     "webhooks.deliver_task": "webhooks",
     "assets.process_asset_task": "assets",
+    "renders.render_task": "renders.normal",  # render_create names the job's own priority queue
     "assets.delete_stored_objects_task": "assets",
     "assets.sweep_orphaned_objects_task": "assets",
     "events.sweep_unpublished_events_task": "schedules",

@@ -1,0 +1,171 @@
+"""Running one render job: claim it, render it with its engine outside any transaction, store the output.
+
+Each state change is its own short tenant transaction; the render itself holds none. Running twice is
+safe: only a `queued` job is claimed, and a job cancelled meanwhile is left as it is.
+"""
+
+import logging
+import shutil
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+
+from assets.storage import StorageError, get_storage, object_key
+from renderowl.tenancy import tenant_context
+from renders.engines.base import EngineError
+from renders.engines.ffmpeg import FFmpegEngine
+from renders.inputs import AssetRef, OutputSpec, RenderInput
+from renders.models import RenderJob
+from renders.services import render_event
+
+logger = logging.getLogger(__name__)
+
+CONTENT_TYPES = {"mp4": "video/mp4", "webm": "video/webm", "gif": "image/gif", "png": "image/png", "jpg": "image/jpeg"}
+ENGINES = {"ffmpeg": FFmpegEngine}
+# A render.progress event at most every PROGRESS_STEP of progress or PROGRESS_SECONDS, whichever comes first.
+PROGRESS_STEP = 0.1
+PROGRESS_SECONDS = 5.0
+SOURCE_URL_SECONDS = 6 * 60 * 60
+
+
+def render_run(*, organization_id, job_id, clock=time.monotonic):
+    """Render the queued job `job_id` to completion or failure; returns its final status (or None if not claimed)."""
+    job = _claim(organization_id, job_id)
+    if job is None:
+        return None
+    workdir = Path(tempfile.mkdtemp(prefix=f"{job.id}-"))
+    try:
+        result = _render(job, workdir=workdir, clock=clock)
+        key = output_key(job)
+        with result.path.open("rb") as stream:
+            get_storage().save(key=key, content_type=CONTENT_TYPES[job.output["format"]], stream=stream,
+                               size=result.size)
+        stored = get_storage().head(key=key)
+        if stored is None or stored.size != result.size:
+            raise EngineError("output_mismatch", "The stored output does not match the rendered file; submit again.")
+    except EngineError as error:
+        return _finish(organization_id, job_id, error=error)
+    except StorageError as error:
+        logger.warning("render output not stored", extra={"render": job_id}, exc_info=True)
+        return _finish(organization_id, job_id, error=EngineError(
+            "output_not_stored", f"The output could not be stored ({type(error).__name__}); submit the render again.",
+        ))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return _finish(organization_id, job_id, key=key, size=result.size, duration_ms=result.duration_ms)
+
+
+def output_key(job):
+    """Where a job's output is stored: `org/<org>/prj/<prj>/rnd_<id>/output.<format>`."""
+    return object_key(
+        organization_id=job.organization_id, project_id=job.project_id, asset_id=job.id,
+        filename=f"output.{job.output['format']}",
+    )
+
+
+def _claim(organization_id, job_id):
+    with tenant_context(organization_id):
+        job = RenderJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status != RenderJob.Status.QUEUED:
+            return None
+        now = timezone.now()
+        job.status = RenderJob.Status.RENDERING
+        job.stage = "preparing"
+        job.started_at = now
+        job.attempts += 1
+        job.lease_expires_at = now + timedelta(seconds=settings.RENDER_TASK_TIME_LIMIT_SECONDS)
+        job.save(update_fields=["status", "stage", "started_at", "attempts", "lease_expires_at", "updated_at"])
+        render_event(job, "render.started")
+        return job
+
+
+def _render(job, *, workdir, clock):
+    render_input = render_input_from(job.render_input)
+    engine = ENGINES.get(render_input.engine)
+    if engine is None:
+        raise EngineError("engine_unavailable", f"This platform cannot render {render_input.engine} templates.")
+    throttle = ProgressThrottle(clock=clock)
+
+    def on_progress(fraction, stage):
+        if throttle.due(fraction):
+            _record_progress(job, fraction, stage)
+
+    return engine().render(
+        input=render_input,
+        sources=_sources(render_input),
+        workdir=workdir,
+        on_progress=on_progress,
+        deadline=time.time() + settings.RENDER_TIMEOUT_SECONDS,
+        cancelled=lambda: False,  # only a pending or queued job can be cancelled
+    )
+
+
+class ProgressThrottle:
+    """Lets a progress report through when it moved PROGRESS_STEP since the last, PROGRESS_SECONDS passed, or it is done."""
+
+    def __init__(self, *, clock):
+        self.clock = clock
+        self.reported = 0.0
+        self.reported_at = clock()
+
+    def due(self, fraction):
+        now = self.clock()
+        if fraction < 1.0 and fraction - self.reported < PROGRESS_STEP and now - self.reported_at < PROGRESS_SECONDS:
+            return False
+        self.reported, self.reported_at = fraction, now
+        return True
+
+
+def render_input_from(data):
+    """The RenderInput a job stored at submission."""
+    return RenderInput(**{
+        **data,
+        "output": OutputSpec(**data["output"]),
+        "assets": {name: AssetRef(**ref) for name, ref in data["assets"].items()},
+    })
+
+
+def _sources(render_input):
+    """Each asset's local file when the store keeps files, else a signed download URL."""
+    storage = get_storage()
+    sources = {}
+    for name, ref in render_input.assets.items():
+        path = storage.local_path(key=ref.storage_key)
+        sources[name] = str(path) if path is not None else storage.presigned_download(
+            key=ref.storage_key, expires_in=SOURCE_URL_SECONDS,
+        ).url
+    return sources
+
+
+def _record_progress(job, fraction, stage):
+    with tenant_context(job.organization_id):
+        updated = RenderJob.objects.filter(pk=job.pk, status=RenderJob.Status.RENDERING).update(
+            progress=round(fraction, 4), stage=stage, updated_at=timezone.now(),
+        )
+        if updated:
+            job.refresh_from_db()
+            render_event(job, "render.progress")
+
+
+def _finish(organization_id, job_id, *, error=None, key="", size=None, duration_ms=None):
+    with tenant_context(organization_id):
+        job = RenderJob.objects.select_for_update().get(pk=job_id)
+        if job.status != RenderJob.Status.RENDERING:
+            return job.status
+        job.completed_at = timezone.now()
+        job.lease_expires_at = None
+        if error is None:
+            job.status, job.stage, job.progress = RenderJob.Status.COMPLETED, "", 1.0
+            job.output_key, job.output_size, job.output_duration_ms = key, size, duration_ms
+            event = "render.completed"
+        else:
+            job.status = RenderJob.Status.FAILED
+            job.error = {"code": error.code, "message": error.message}
+            event = "render.failed"
+        job.save()
+        render_event(job, event)
+        return job.status

@@ -1,0 +1,57 @@
+from rest_framework import serializers
+
+from renders.models import RenderJob
+
+
+class RenderErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable code, e.g. render_failed, render_timeout, output_mismatch.")
+    message = serializers.CharField(help_text="What went wrong and how to fix it.")
+
+
+class RenderJobSerializer(serializers.ModelSerializer):
+    """A render job as its events carry it: never a signed URL (events are stored and may be read late)."""
+
+    project_id = serializers.CharField(read_only=True)
+    error = RenderErrorSerializer(read_only=True, allow_null=True)
+    input_props = serializers.JSONField(read_only=True)
+    output = serializers.JSONField(read_only=True, help_text="The resolved output: format, width, height, fps, …")
+    metadata = serializers.JSONField(read_only=True)
+    webhook_url = serializers.CharField(read_only=True, allow_null=True)
+    output_size = serializers.IntegerField(read_only=True, allow_null=True)
+    output_duration_ms = serializers.IntegerField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = RenderJob
+        fields = [
+            "id", "project_id", "template_id", "status", "stage", "priority", "engine", "livemode", "input_props",
+            "output", "progress", "error", "output_size", "output_duration_ms", "webhook_url", "metadata",
+            "attempts", "created_at", "queued_at", "started_at", "completed_at", "updated_at",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["webhook_url"] = instance.webhook_url or None
+        return data
+
+
+class RenderJobWithOutputSerializer(RenderJobSerializer):
+    """A render job as the API returns it: `outputUrl` is signed afresh on each read once completed."""
+
+    output_url = serializers.CharField(allow_null=True, read_only=True, help_text="Signed download URL once completed.")
+    output_url_expires_at = serializers.DateTimeField(allow_null=True, read_only=True)
+
+    class Meta(RenderJobSerializer.Meta):
+        fields = [*RenderJobSerializer.Meta.fields, "output_url", "output_url_expires_at"]
+        read_only_fields = fields
+
+
+class RenderCreateSerializer(serializers.Serializer):
+    """A render submission: only its shape here; `render_input_resolve` judges the content."""
+
+    template_id = serializers.CharField(max_length=40)
+    input_props = serializers.JSONField(required=False, default=dict)
+    output = serializers.JSONField(required=False, default=None)
+    priority = serializers.ChoiceField(choices=RenderJob.Priority.choices, default=RenderJob.Priority.NORMAL)
+    webhook_url = serializers.CharField(required=False, allow_blank=True, max_length=2048, default="")
+    metadata = serializers.DictField(required=False, default=dict)

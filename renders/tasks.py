@@ -1,0 +1,18 @@
+"""Celery entry points for renders; a job goes to the queue of its priority (renders.high|normal|low)."""
+
+from celery import shared_task
+from django.conf import settings
+
+from renderowl.tenancy import current_organization_id
+from renders.rendering import render_run
+
+
+@shared_task(
+    name="renders.render_task",
+    tenant_transaction=False,
+    soft_time_limit=settings.RENDER_TIMEOUT_SECONDS + 30,
+    time_limit=settings.RENDER_TASK_TIME_LIMIT_SECONDS,
+)
+def render_task(job_id):
+    """Render a queued job and store its output; safe to run twice (only a queued job is claimed)."""
+    return render_run(organization_id=current_organization_id.get(), job_id=job_id)

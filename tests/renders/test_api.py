@@ -1,0 +1,383 @@
+"""The Renders API end to end: submissions through HTTP, the render task run eagerly once they commit."""
+
+import json
+
+import pytest
+from django.utils import timezone
+from pymediainfo import MediaInfo
+
+from assets.storage import get_storage
+from events.models import Event
+from renderowl.tenancy import tenant_context
+from renders.models import RenderJob
+from renders.rendering import render_run
+from tests.renders.conftest import upload_media, upload_template
+
+SMALL = {"format": "mp4", "width": 160, "height": 90, "fps": 10}
+
+
+def small_template(**changes):
+    """A 1 s, 160×90, 10 fps ffmpeg template with a text layer and an optional image prop."""
+    return {
+        "engine": "ffmpeg", "width": 160, "height": 90, "fps": 10, "durationInFrames": 10,
+        "inputSchema": {
+            "type": "object",
+            "properties": {"title": {"type": "string"}, "logo": {"type": "string", "x-renderowl-asset": "image"}},
+        },
+        "defaultProps": {"title": "Hi"},
+        "scene": {"background": "#102030", "layers": [{"type": "text", "text": "{{title}}", "start": 0, "end": 1}]},
+        **changes,
+    }
+
+
+@pytest.fixture
+def worked(django_capture_on_commit_callbacks):
+    """`worked(lambda: client.post(...))`: the request, then at once the tasks it queued on commit (Celery eager)."""
+    from renderowl.celery import app
+
+    def run(request):
+        app.conf.task_always_eager = True
+        try:
+            with django_capture_on_commit_callbacks(execute=True):
+                return request()
+        finally:
+            app.conf.task_always_eager = False
+
+    return run
+
+
+@pytest.fixture
+def project(tenant):
+    return tenant.create_project(name="Renders")
+
+
+@pytest.fixture
+def template(tenant, project):
+    uploaded = upload_template(tenant, project["id"], small_template())
+    assert uploaded["status"] == "ready", uploaded
+    return uploaded
+
+
+def submit(tenant, project, template, **body):
+    body = {"templateId": template["id"], "output": SMALL, **body}
+    return tenant.client.post(f"/v1/projects/{project['id']}/renders", body)
+
+
+def queued(tenant, project, template, **body):
+    """A render submitted and left queued (its task is not run)."""
+    response = submit(tenant, project, template, **body)
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def set_status(tenant, job_id, status):
+    with tenant_context(tenant.id):
+        RenderJob.objects.filter(pk=job_id).update(status=status)
+
+
+def events_of(tenant, job_id):
+    with tenant_context(tenant.id):
+        return [
+            event.type for event in Event.objects.order_by("created_at", "id")
+            if event.type.startswith("render.") and json.loads(event.body)["data"]["object"]["id"] == job_id
+        ]
+
+
+# Rendering end to end
+
+
+def test_a_submitted_render_is_rendered_stored_and_downloadable(tenant, project, template, worked):
+    response = worked(lambda: submit(tenant, project, template, inputProps={"title": "Launch"}, priority="high"))
+
+    assert response.status_code == 201, response.content
+    created = response.json()
+    assert created["id"].startswith("rnd_")
+    assert (created["status"], created["priority"], created["templateId"]) == ("queued", "high", template["id"])
+    assert created["inputProps"] == {"title": "Launch"}
+    assert response["Location"].endswith(f"/v1/renders/{created['id']}")
+    job = tenant.client.get(f"/v1/renders/{created['id']}").json()
+    assert (job["status"], job["progress"], job["error"], job["attempts"]) == ("completed", 1.0, None, 1)
+    assert job["startedAt"] and job["completedAt"] and job["outputUrlExpiresAt"]
+    with tenant_context(tenant.id):
+        stored = RenderJob.objects.get(pk=created["id"])
+    assert stored.output_key == f"org/{tenant.id}/prj/{project['id']}/{created['id']}/output.mp4"
+    path = get_storage().local_path(key=stored.output_key)
+    assert job["outputSize"] == path.stat().st_size
+    video = MediaInfo.parse(path).video_tracks[0]
+    assert (video.format, video.width, video.height) == ("AVC", 160, 90)
+    assert abs(job["outputDurationMs"] - 1000) <= 100
+    download = tenant.client.get(job["outputUrl"])
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == path.read_bytes()
+    sequence = events_of(tenant, created["id"])
+    assert sequence[:2] == ["render.queued", "render.started"] and sequence[-1] == "render.completed"
+    assert 1 <= len(sequence[2:-1]) <= 11 and set(sequence[2:-1]) == {"render.progress"}  # throttled
+
+
+def test_a_png_still_with_an_image_asset_renders(tenant, project, template, media_files, worked):
+    logo = upload_media(tenant, project["id"], "image", media_files)
+    response = worked(lambda: submit(
+        tenant, project, template, inputProps={"logo": logo["id"]}, output={**SMALL, "format": "png", "frame": 3},
+    ))
+
+    job = tenant.client.get(f"/v1/renders/{response.json()['id']}").json()
+    assert job["status"] == "completed", job
+    assert job["output"]["format"] == "png" and job["outputDurationMs"] == 0
+    with tenant_context(tenant.id):
+        stored = RenderJob.objects.get(pk=job["id"])
+    image = MediaInfo.parse(get_storage().local_path(key=stored.output_key)).image_tracks[0]
+    assert (image.format, image.width, image.height) == ("PNG", 160, 90)
+
+
+def test_events_carry_no_signed_url_and_go_to_the_renders_webhook_url(tenant, project, template, worked):
+    response = worked(lambda: submit(tenant, project, template, webhookUrl="https://example.com/hooks"))
+
+    with tenant_context(tenant.id):
+        events = list(Event.objects.filter(type__startswith="render.").order_by("created_at", "id"))
+    assert [event.type for event in events][0] == "render.queued"
+    assert events[-1].type == "render.completed"
+    assert all(event.target_urls == ["https://example.com/hooks"] for event in events)
+    assert all("outputUrl" not in json.loads(event.body)["data"]["object"] for event in events)
+    assert json.loads(events[-1].body)["data"]["object"]["id"] == response.json()["id"]
+
+
+def test_a_failing_render_is_failed_with_the_engines_error(tenant, project, worked, settings):
+    broken = upload_template(
+        tenant, project["id"],
+        small_template(scene={"layers": [{"type": "image", "src": "https://127.0.0.1:1/none.png", "start": 0, "end": 1}]}),
+    )
+    assert broken["status"] == "ready", broken
+    response = worked(lambda: submit(tenant, project, broken))
+
+    job = tenant.client.get(f"/v1/renders/{response.json()['id']}").json()
+    assert job["status"] == "failed"
+    assert job["error"]["code"] and job["error"]["message"]
+    assert job["outputUrl"] is None
+    assert events_of(tenant, job["id"])[-1] == "render.failed"
+
+
+def test_the_task_only_claims_a_queued_job_so_running_it_twice_changes_nothing(tenant, project, template, worked):
+    job_id = worked(lambda: submit(tenant, project, template)).json()["id"]
+    before = events_of(tenant, job_id)
+
+    assert render_run(organization_id=tenant.id, job_id=job_id) is None
+
+    assert tenant.client.get(f"/v1/renders/{job_id}").json()["attempts"] == 1
+    assert events_of(tenant, job_id) == before
+
+
+def test_a_job_cancelled_before_its_task_runs_is_left_cancelled(tenant, project, template):
+    job = queued(tenant, project, template)
+    assert tenant.client.delete(f"/v1/renders/{job['id']}").status_code == 200
+
+    assert render_run(organization_id=tenant.id, job_id=job["id"]) is None
+
+    assert tenant.client.get(f"/v1/renders/{job['id']}").json()["status"] == "cancelled"
+
+
+# Submission
+
+
+def test_a_dry_run_answers_the_resolved_job_and_stores_queues_and_emits_nothing(tenant, project, template, worked):
+    response = worked(lambda: tenant.client.post(
+        f"/v1/projects/{project['id']}/renders?dryRun=true", {"templateId": template["id"], "inputProps": {}},
+    ))
+
+    assert response.status_code == 200, response.content
+    assert response.json()["inputProps"] == {"title": "Hi"}
+    assert response.json()["output"] == {"format": "mp4", "width": 160, "height": 90, "fps": 10, "quality": "standard",
+                                         "frame": None}
+    with tenant_context(tenant.id):
+        assert not RenderJob.objects.exists()
+        assert not Event.objects.filter(type__startswith="render.").exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code", "field"),
+    [
+        ({"templateId": "ast_missing"}, 404, "not_found", "templateId"),
+        ({"inputProps": {"title": 5}}, 422, "invalid_input_props", "inputProps.title"),
+        ({"output": {"format": "avi"}}, 400, "invalid_output", "output.format"),
+        ({"webhookUrl": "ftp://example.com"}, 400, "invalid_webhook_url", "webhookUrl"),
+        ({"priority": "urgent"}, 400, None, "priority"),
+    ],
+)
+def test_a_bad_submission_is_refused_naming_the_field_and_stores_nothing(
+    tenant, project, template, body, status, code, field
+):
+    response = submit(tenant, project, template, **body)
+
+    assert response.status_code == status, response.content
+    problem = response.json()
+    if code:
+        assert problem["code"] == code
+    fields = [problem.get("field")] + [error.get("field") for error in problem.get("errors", [])]
+    assert field in fields, problem
+    with tenant_context(tenant.id):
+        assert not RenderJob.objects.exists()
+
+
+def test_a_render_of_a_template_not_ready_is_409(tenant, project):
+    pending = upload_template(tenant, project["id"], small_template(), process=False)
+
+    response = submit(tenant, project, pending)
+
+    assert (response.status_code, response.json()["code"]) == (409, "template_not_ready")
+
+
+# Reading and listing
+
+
+def test_the_list_filters_by_status_and_template(tenant, project, template):
+    other = upload_template(tenant, project["id"], small_template(fps=5))
+    first, second, third = (queued(tenant, project, t) for t in (template, template, other))
+    set_status(tenant, second["id"], "failed")
+
+    def ids(query):
+        response = tenant.client.get(f"/v1/projects/{project['id']}/renders{query}")
+        assert response.status_code == 200, response.content
+        return [job["id"] for job in response.json()["data"]]
+
+    assert ids("") == [third["id"], second["id"], first["id"]]
+    assert ids("?status=queued") == [third["id"], first["id"]]
+    assert ids(f"?templateId={template['id']}") == [second["id"], first["id"]]
+    bad = tenant.client.get(f"/v1/projects/{project['id']}/renders?status=done")
+    assert (bad.status_code, bad.json()["code"]) == (400, "invalid_filter")
+
+
+def test_another_organizations_renders_are_not_found(tenant, other_tenant, project, template):
+    job = queued(tenant, project, template)
+
+    assert other_tenant.client.get(f"/v1/renders/{job['id']}").status_code == 404
+    assert other_tenant.client.delete(f"/v1/renders/{job['id']}").status_code == 404
+    assert other_tenant.client.get(f"/v1/projects/{project['id']}/renders").status_code == 404
+    assert submit(other_tenant, project, template).status_code == 404
+    with tenant_context(other_tenant.id):
+        assert not RenderJob.objects.filter(pk=job["id"]).exists()  # row-level security, not only the filter
+    assert tenant.client.get(f"/v1/renders/{job['id']}").json()["status"] == "queued"
+
+
+# Cancelling
+
+
+@pytest.mark.parametrize("status", ["pending", "queued"])
+def test_a_pending_or_queued_render_is_cancelled(tenant, project, template, status):
+    job = queued(tenant, project, template)
+    set_status(tenant, job["id"], status)
+
+    response = tenant.client.delete(f"/v1/renders/{job['id']}")
+
+    assert response.status_code == 200, response.content
+    assert (response.json()["status"], response.json()["id"]) == ("cancelled", job["id"])
+    assert response.json()["completedAt"]
+    assert events_of(tenant, job["id"]) == ["render.queued", "render.cancelled"]
+
+
+@pytest.mark.parametrize("status", ["rendering", "completed", "failed", "cancelled"])
+def test_a_render_past_queued_cannot_be_cancelled(tenant, project, template, status):
+    job = queued(tenant, project, template)
+    set_status(tenant, job["id"], status)
+
+    response = tenant.client.delete(f"/v1/renders/{job['id']}")
+
+    assert (response.status_code, response.json()["code"]) == (409, "render_not_cancellable")
+    assert tenant.client.get(f"/v1/renders/{job['id']}").json()["status"] == status
+    assert events_of(tenant, job["id"]) == ["render.queued"]
+
+
+# Cascades
+
+
+def test_deleting_the_project_cancels_its_pending_and_queued_renders(tenant, project, template):
+    waiting, pending, running = (queued(tenant, project, template) for _ in range(3))
+    set_status(tenant, pending["id"], "pending")
+    set_status(tenant, running["id"], "rendering")
+
+    assert tenant.client.delete(f"/v1/projects/{project['id']}").status_code == 204
+
+    with tenant_context(tenant.id):
+        statuses = dict(RenderJob.objects.values_list("id", "status"))
+    assert statuses == {waiting["id"]: "cancelled", pending["id"]: "cancelled", running["id"]: "rendering"}
+    assert events_of(tenant, waiting["id"]) == ["render.queued", "render.cancelled"]
+
+
+@pytest.mark.parametrize("status", ["pending", "queued", "rendering"])
+def test_an_asset_a_render_needs_cannot_be_deleted(tenant, project, template, media_files, status):
+    logo = upload_media(tenant, project["id"], "image", media_files)
+    job = queued(tenant, project, template, inputProps={"logo": logo["id"]})
+    set_status(tenant, job["id"], status)
+
+    for asset in (template, logo):
+        response = tenant.client.delete(f"/v1/assets/{asset['id']}")
+        assert (response.status_code, response.json()["code"]) == (409, "asset_in_use"), response.content
+        assert job["id"] in response.json()["detail"]
+        assert tenant.client.get(f"/v1/assets/{asset['id']}").status_code == 200
+
+
+def test_an_asset_of_finished_renders_can_be_deleted(tenant, project, template):
+    job = queued(tenant, project, template)
+    set_status(tenant, job["id"], "completed")
+
+    assert tenant.client.delete(f"/v1/assets/{template['id']}").status_code == 204
+    assert tenant.client.get(f"/v1/renders/{job['id']}").json()["templateId"] == template["id"]
+
+
+def test_timestamps_follow_the_job(tenant, project, template):
+    before = timezone.now()
+    job = queued(tenant, project, template)
+
+    assert job["queuedAt"] >= before.isoformat().replace("+00:00", "Z")[:19]
+    assert job["startedAt"] is None and job["completedAt"] is None
+
+
+@pytest.mark.parametrize("priority", ["low", "normal", "high"])
+def test_a_render_is_queued_on_its_prioritys_queue_once_committed(
+    tenant, project, template, priority, django_capture_on_commit_callbacks
+):
+    from celery.signals import before_task_publish
+
+    from renderowl.redis import get_redis
+
+    published = []
+
+    def record(sender=None, routing_key=None, headers=None, body=None, **kwargs):
+        published.append((sender, routing_key, list(body[0])))
+
+    before_task_publish.connect(record, weak=False)
+    try:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            job = queued(tenant, project, template, priority=priority)
+        assert not [entry for entry in published if entry[0] == "renders.render_task"]  # nothing before the commit
+        for callback in callbacks:
+            callback()
+    finally:
+        before_task_publish.disconnect(record)
+        redis = get_redis()
+        for key in redis.keys(f"renders.{priority}*"):  # no worker of this test database will consume it
+            redis.delete(key)
+
+    assert ("renders.render_task", f"renders.{priority}", [job["id"]]) in published
+
+
+def test_a_render_past_render_timeout_seconds_fails_with_render_timeout(tenant, project, template, worked, settings):
+    settings.RENDER_TIMEOUT_SECONDS = 0
+
+    job_id = worked(lambda: submit(tenant, project, template)).json()["id"]
+
+    job = tenant.client.get(f"/v1/renders/{job_id}").json()
+    assert (job["status"], job["error"]["code"]) == ("failed", "render_timeout")
+    assert "RENDER_TIMEOUT_SECONDS" in job["error"]["message"]
+
+
+def test_a_render_submitted_with_a_test_key_is_not_livemode(tenant, project, template):
+    from rest_framework.test import APIClient
+
+    from organizations.services import api_key_create
+
+    issued = api_key_create(organization=tenant.organization, name="test key", mode="test")
+    client = APIClient(HTTP_AUTHORIZATION=f"Bearer {issued.raw_key}")
+
+    response = client.post(f"/v1/projects/{project['id']}/renders", {"templateId": template["id"]}, format="json")
+
+    assert (response.status_code, response.json()["livemode"]) == (201, False)
+    assert queued(tenant, project, template)["livemode"] is True

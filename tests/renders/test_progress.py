@@ -1,0 +1,25 @@
+"""The progress throttle: at most one render.progress per tenth of the way or per five seconds, and always the end."""
+
+from renders.rendering import ProgressThrottle
+
+
+class Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_progress_is_reported_every_tenth_or_every_five_seconds_and_at_the_end():
+    clock = Clock()
+    throttle = ProgressThrottle(clock=clock)
+
+    assert [throttle.due(f) for f in (0.02, 0.05, 0.09)] == [False, False, False]
+    assert throttle.due(0.1)
+    assert not throttle.due(0.15)
+    clock.now += 4.9
+    assert not throttle.due(0.16)
+    clock.now += 0.1
+    assert throttle.due(0.17)
+    assert throttle.due(1.0)
