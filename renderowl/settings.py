@@ -326,10 +326,12 @@ CELERY_TASK_ROUTES = {
     "assets.queue_orphaned_objects_sweep_task": {"queue": "schedules"},
     "renderowl.prune_idempotency_records_task": {"queue": "schedules"},
     "projects.clear_expired_previous_secrets_task": {"queue": "schedules"},
+    "renders.reap_lost_renders_task": {"queue": "schedules"},
 }
 # Keys are the rows django-celery-beat keeps: renaming one leaves the old row behind, still firing.
 CELERY_BEAT_SCHEDULE = {
     "prune-idempotency-records": {"task": "renderowl.prune_idempotency_records_task", "schedule": 60 * 60},
+    "reap-lost-renders": {"task": "renders.reap_lost_renders_task", "schedule": 30},
     "clear-expired-previous-webhook-secrets": {
         "task": "projects.clear_expired_previous_secrets_task",
         "schedule": 60 * 60,
@@ -402,6 +404,10 @@ RENDER_DEFAULT_FONT = get_from_env("RENDER_DEFAULT_FONT")
 # later, and must stay under CELERY_VISIBILITY_TIMEOUT_SECONDS (or Redis hands a running render to a second worker).
 RENDER_TIMEOUT_SECONDS = get_from_env("RENDER_TIMEOUT_SECONDS", 30 * 60, cast=int)
 RENDER_TASK_TIME_LIMIT_SECONDS = RENDER_TIMEOUT_SECONDS + 60
+# A rendering job's lease, renewed by its progress: once it lapses (the worker died) beat queues the job again,
+# until RENDER_MAX_ATTEMPTS attempts have started; then it fails with worker_lost.
+RENDER_LEASE_SECONDS = get_from_env("RENDER_LEASE_SECONDS", 120, cast=int)
+RENDER_MAX_ATTEMPTS = get_from_env("RENDER_MAX_ATTEMPTS", 2, cast=int)
 _require(
     0 < RENDER_TIMEOUT_SECONDS and RENDER_TASK_TIME_LIMIT_SECONDS < CELERY_VISIBILITY_TIMEOUT_SECONDS,
     f"RENDER_TIMEOUT_SECONDS ({RENDER_TIMEOUT_SECONDS}) must be positive and, plus 60, less than "

@@ -1,9 +1,13 @@
 """Running one render job: claim it, render it with its engine outside any transaction, store the output.
 
 Each state change is its own short tenant transaction; the render itself holds none. Running twice is
-safe: only a `queued` job is claimed, and a job cancelled meanwhile is left as it is.
+safe: only a `queued` job is claimed, and a job cancelled meanwhile is left as it is. A claimed job
+holds a lease of RENDER_LEASE_SECONDS that its progress renews; a worker that dies lets it lapse, and
+`renders_reap_lost` (beat) queues the job again, or fails it `worker_lost` after RENDER_MAX_ATTEMPTS. A
+run only finishes the attempt it claimed, so a run the reaper gave up on cannot overwrite a newer one.
 """
 
+import functools
 import logging
 import shutil
 import tempfile
@@ -15,12 +19,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from assets.storage import StorageError, get_storage, object_key
-from renderowl.tenancy import tenant_context
+from renderowl.celery import enqueue_on_commit
+from renderowl.tenancy import dangerously_bypass_tenancy, tenant_context
 from renders.engines.base import EngineError
 from renders.engines.ffmpeg import FFmpegEngine
 from renders.inputs import AssetRef, OutputSpec, RenderInput
 from renders.models import RenderJob
-from renders.services import render_event
+from renders.services import RENDER_TASK, render_event, render_queue
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +42,7 @@ def render_run(*, organization_id, job_id, clock=time.monotonic):
     job = _claim(organization_id, job_id)
     if job is None:
         return None
+    _finish = functools.partial(_finish_attempt, attempt=job.attempts)
     workdir = Path(tempfile.mkdtemp(prefix=f"{job.id}-"))
     try:
         result = _render(job, workdir=workdir, clock=clock)
@@ -60,11 +66,58 @@ def render_run(*, organization_id, job_id, clock=time.monotonic):
 
 
 def output_key(job):
-    """Where a job's output is stored: `org/<org>/prj/<prj>/rnd_<id>/output.<format>`."""
+    """Where a job's output is stored: `org/<org>/prj/<prj>/rnd_<id>/output.<format>` (`output-<n>.…` on attempt n > 1).
+
+    A new attempt writes a file of its own: a lost attempt may have stored its output already.
+    """
+    suffix = "" if job.attempts <= 1 else f"-{job.attempts}"
     return object_key(
         organization_id=job.organization_id, project_id=job.project_id, asset_id=job.id,
-        filename=f"output.{job.output['format']}",
+        filename=f"output{suffix}.{job.output['format']}",
     )
+
+
+def renders_reap_lost(*, now=None, limit=200):
+    """Queue again the rendering jobs whose lease lapsed (their worker died), or fail them after the last attempt.
+
+    Operator path (beat): finds them across organizations, then handles each in its own tenant
+    transaction, re-checking the lapse under the row lock. Returns (requeued, failed).
+    """
+    now = now or timezone.now()
+    with dangerously_bypass_tenancy(reason="reap renders whose worker was lost", routine=True):
+        lost = list(
+            RenderJob.objects.filter(status=RenderJob.Status.RENDERING, lease_expires_at__lt=now)
+            .order_by("lease_expires_at")
+            .values_list("id", "organization_id")[:limit]
+        )
+    requeued = failed = 0
+    for job_id, organization_id in lost:
+        with tenant_context(organization_id):
+            job = (
+                RenderJob.objects.select_for_update(skip_locked=True)
+                .filter(pk=job_id, status=RenderJob.Status.RENDERING, lease_expires_at__lt=now)
+                .first()
+            )
+            if job is None:
+                continue
+            logger.warning("render worker lost", extra={"render": job.id, "attempts": job.attempts})
+            job.lease_expires_at = None
+            if job.attempts >= settings.RENDER_MAX_ATTEMPTS:
+                job.status, job.completed_at = RenderJob.Status.FAILED, now
+                job.error = {"code": "worker_lost", "message": (
+                    f"The renderer stopped during each of {job.attempts} attempts; submit the render again, "
+                    "and contact support if it keeps happening."
+                )}
+                job.save(update_fields=["status", "completed_at", "error", "lease_expires_at", "updated_at"])
+                render_event(job, "render.failed")
+                failed += 1
+            else:
+                job.status, job.stage, job.progress, job.queued_at = RenderJob.Status.QUEUED, "queued", 0.0, now
+                job.save(update_fields=["status", "stage", "progress", "queued_at", "lease_expires_at", "updated_at"])
+                render_event(job, "render.queued")
+                enqueue_on_commit(RENDER_TASK, job.id, organization_id=organization_id, queue=render_queue(job.priority))
+                requeued += 1
+    return requeued, failed
 
 
 def _claim(organization_id, job_id):
@@ -77,7 +130,7 @@ def _claim(organization_id, job_id):
         job.stage = "preparing"
         job.started_at = now
         job.attempts += 1
-        job.lease_expires_at = now + timedelta(seconds=settings.RENDER_TASK_TIME_LIMIT_SECONDS)
+        job.lease_expires_at = now + timedelta(seconds=settings.RENDER_LEASE_SECONDS)
         job.save(update_fields=["status", "stage", "started_at", "attempts", "lease_expires_at", "updated_at"])
         render_event(job, "render.started")
         return job
@@ -89,10 +142,16 @@ def _render(job, *, workdir, clock):
     if engine is None:
         raise EngineError("engine_unavailable", f"This platform cannot render {render_input.engine} templates.")
     throttle = ProgressThrottle(clock=clock)
+    heartbeat = {"at": clock()}
 
     def on_progress(fraction, stage):
         if throttle.due(fraction):
             _record_progress(job, fraction, stage)
+        elif clock() - heartbeat["at"] >= settings.RENDER_LEASE_SECONDS / 4:
+            _renew_lease(job)
+        else:
+            return
+        heartbeat["at"] = clock()
 
     return engine().render(
         input=render_input,
@@ -141,20 +200,31 @@ def _sources(render_input):
     return sources
 
 
+def _lease_until():
+    return timezone.now() + timedelta(seconds=settings.RENDER_LEASE_SECONDS)
+
+
+def _renew_lease(job):
+    with tenant_context(job.organization_id):
+        RenderJob.objects.filter(pk=job.pk, status=RenderJob.Status.RENDERING, attempts=job.attempts).update(
+            lease_expires_at=_lease_until(),
+        )
+
+
 def _record_progress(job, fraction, stage):
     with tenant_context(job.organization_id):
-        updated = RenderJob.objects.filter(pk=job.pk, status=RenderJob.Status.RENDERING).update(
-            progress=round(fraction, 4), stage=stage, updated_at=timezone.now(),
+        updated = RenderJob.objects.filter(pk=job.pk, status=RenderJob.Status.RENDERING, attempts=job.attempts).update(
+            progress=round(fraction, 4), stage=stage, lease_expires_at=_lease_until(), updated_at=timezone.now(),
         )
         if updated:
             job.refresh_from_db()
             render_event(job, "render.progress")
 
 
-def _finish(organization_id, job_id, *, error=None, key="", size=None, duration_ms=None):
+def _finish_attempt(organization_id, job_id, *, attempt, error=None, key="", size=None, duration_ms=None):
     with tenant_context(organization_id):
         job = RenderJob.objects.select_for_update().get(pk=job_id)
-        if job.status != RenderJob.Status.RENDERING:
+        if job.status != RenderJob.Status.RENDERING or job.attempts != attempt:
             return job.status
         job.completed_at = timezone.now()
         job.lease_expires_at = None

@@ -4,7 +4,7 @@ from celery import shared_task
 from django.conf import settings
 
 from renderowl.tenancy import current_organization_id
-from renders.rendering import render_run
+from renders.rendering import render_run, renders_reap_lost
 
 
 @shared_task(
@@ -16,3 +16,10 @@ from renders.rendering import render_run
 def render_task(job_id):
     """Render a queued job and store its output; safe to run twice (only a queued job is claimed)."""
     return render_run(organization_id=current_organization_id.get(), job_id=job_id)
+
+
+@shared_task(name="renders.reap_lost_renders_task")
+def reap_lost_renders_task():
+    """Beat: queue again the renders whose worker died mid-render, or fail them after RENDER_MAX_ATTEMPTS."""
+    requeued, failed = renders_reap_lost()
+    return requeued + failed

@@ -31,6 +31,7 @@ ROUTED = {
     "assets.queue_orphaned_objects_sweep_task": "schedules",
     "renderowl.prune_idempotency_records_task": "schedules",
     "projects.clear_expired_previous_secrets_task": "schedules",
+    "renders.reap_lost_renders_task": "schedules",
 }
 
 
@@ -102,6 +103,7 @@ def test_every_scheduled_task_runs_on_the_schedules_queue():
     assert set(schedule) == {
         "prune-idempotency-records",
         "clear-expired-previous-webhook-secrets",
+        "reap-lost-renders",
         "dispatch-due-webhook-deliveries",
         "sweep-unpublished-events",
         "sweep-stale-asset-processing",
