@@ -1,4 +1,4 @@
-"""Text PostgreSQL can store."""
+"""Text PostgreSQL can store, and how deep a JSON document nests."""
 
 
 def storable_text(text):
@@ -22,3 +22,14 @@ def unstorable_path(document, path="$"):
         elif isinstance(node, list):
             stack.extend((value, f"{where}[{index}]") for index, value in enumerate(node))
     return None
+
+
+def json_depth(document):
+    """How deeply objects and arrays nest, counted without recursion (the point is not to overflow the stack)."""
+    deepest, stack = 0, [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (dict, list)):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    return deepest

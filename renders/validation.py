@@ -33,7 +33,7 @@ from assets.input_schema import props_validator
 from assets.selectors import assets_live
 from assets.storage import StorageError, get_storage
 from renderowl.errors import Conflict, Invalid, NotFound, Unprocessable
-from renderowl.text import unstorable_path
+from renderowl.text import json_depth, unstorable_path
 from renders.inputs import AssetRef, OutputSpec, RenderInput
 
 FORMATS = ("mp4", "webm", "gif", "png", "jpg")
@@ -278,7 +278,7 @@ def _merged_props(input_props, metadata):
             code="invalid_input_props",
             field="inputProps",
         )
-    if _depth(input_props) > TEMPLATE_MAX_DEPTH:
+    if json_depth(input_props) > TEMPLATE_MAX_DEPTH:
         raise Unprocessable(
             f"inputProps nest more than {TEMPLATE_MAX_DEPTH} levels of objects and arrays deep; flatten them.",
             code="invalid_input_props",
@@ -294,15 +294,6 @@ def _merged_props(input_props, metadata):
     return {**metadata.get("defaultProps", {}), **input_props}
 
 
-def _depth(document):
-    """How deeply objects and arrays nest, counted without recursion."""
-    deepest, stack = 0, [(document, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, (dict, list)):
-            deepest = max(deepest, depth)
-            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
-    return deepest
 
 
 def _props_errors(props, input_schema):

@@ -101,3 +101,23 @@ def operator():
     client = Client()
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def worked(django_capture_on_commit_callbacks):
+    """`worked(lambda: client.post(...))`: the request, then at once the tasks it queued on commit.
+
+    A request only queues its work (a webhook test send, a render); here Celery's eager mode runs those
+    tasks in the test's thread as soon as the request has committed, so a test can read the outcome.
+    """
+    from renderowl.celery import app
+
+    def run(request):
+        app.conf.task_always_eager = True
+        try:
+            with django_capture_on_commit_callbacks(execute=True):
+                return request()
+        finally:
+            app.conf.task_always_eager = False
+
+    return run

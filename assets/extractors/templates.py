@@ -27,7 +27,7 @@ from referencing.jsonschema import DRAFT202012
 from assets.extractors import ExtractionError
 from assets.extractors.time_budget import TimeBudgetExceeded, time_budget
 from assets.input_schema import FORMAT_CHECKER, PatternError, Re2Draft202012Validator, pattern_matches, props_validator
-from renderowl.text import unstorable_path
+from renderowl.text import json_depth, unstorable_path
 
 TEMPLATE_MAX_BYTES = 1024 * 1024
 # Validating a schema costs many stack frames per level; real templates nest about ten levels deep.
@@ -77,7 +77,7 @@ def extract_template(path: Path) -> dict:
 
 def _extract_template(path):
     document = _read_json(path)
-    if _depth(document) > TEMPLATE_MAX_DEPTH:
+    if json_depth(document) > TEMPLATE_MAX_DEPTH:
         raise _invalid(f"$: objects and arrays nest more than {TEMPLATE_MAX_DEPTH} levels deep; flatten the document")
     _raise_first_error(META_VALIDATOR.iter_errors(document), at="$")
     for field, engine in ENGINE_ONLY_FIELDS.items():
@@ -332,15 +332,6 @@ def _unknown_binding(name, *, where):
     )
 
 
-def _depth(document):
-    """How deeply objects and arrays nest, counted without recursion (the point is not to overflow the stack)."""
-    deepest, stack = 0, [(document, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, (dict, list)):
-            deepest = max(deepest, depth)
-            stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
-    return deepest
 
 
 def _walk(node, keys=()):

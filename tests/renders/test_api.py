@@ -31,22 +31,6 @@ def small_template(**changes):
 
 
 @pytest.fixture
-def worked(django_capture_on_commit_callbacks):
-    """`worked(lambda: client.post(...))`: the request, then at once the tasks it queued on commit (Celery eager)."""
-    from renderowl.celery import app
-
-    def run(request):
-        app.conf.task_always_eager = True
-        try:
-            with django_capture_on_commit_callbacks(execute=True):
-                return request()
-        finally:
-            app.conf.task_always_eager = False
-
-    return run
-
-
-@pytest.fixture
 def project(tenant):
     return tenant.create_project(name="Renders")
 

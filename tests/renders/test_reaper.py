@@ -9,9 +9,9 @@ from django.utils import timezone
 from renderowl.tenancy import tenant_context
 from renders.models import RenderJob
 from renders.tasks import reap_lost_renders_task
-from tests.renders.test_api import project, queued, template, worked  # noqa: F401 - fixtures
+from tests.renders.test_api import project, queued, template  # noqa: F401 - fixtures
 
-__all__ = ["project", "template", "worked"]
+__all__ = ["project", "template"]
 
 # The reaper finds lost jobs through the owner connection: it must see what the test committed.
 pytestmark = pytest.mark.django_db(databases=["default", "owner"], transaction=True)
