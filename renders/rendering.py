@@ -19,13 +19,12 @@ from django.conf import settings
 from django.utils import timezone
 
 from assets.storage import StorageError, get_storage, object_key
-from renderowl.celery import enqueue_on_commit
 from renderowl.tenancy import dangerously_bypass_tenancy, tenant_context
 from renders.engines.base import EngineError
 from renders.engines.ffmpeg import FFmpegEngine
 from renders.inputs import AssetRef, OutputSpec, RenderInput
 from renders.models import RenderJob
-from renders.services import RENDER_TASK, render_event, render_queue
+from renders.services import render_event, render_wake_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +114,7 @@ def renders_reap_lost(*, now=None, limit=200):
                 job.status, job.stage, job.progress, job.queued_at = RenderJob.Status.QUEUED, "queued", 0.0, now
                 job.save(update_fields=["status", "stage", "progress", "queued_at", "lease_expires_at", "updated_at"])
                 render_event(job, "render.queued")
-                enqueue_on_commit(RENDER_TASK, job.id, organization_id=organization_id, queue=render_queue(job.priority))
+                render_wake_on_commit(job)
                 requeued += 1
     return requeued, failed
 

@@ -53,6 +53,7 @@ def render_create(
         template_id=resolved.template_id,
         asset_ids=sorted({ref.id for ref in resolved.assets.values()}),
         status=RenderJob.Status.QUEUED,
+        stage="queued",
         priority=priority,
         input_props=resolved.props,
         output=dataclasses.asdict(resolved.output),
@@ -68,8 +69,13 @@ def render_create(
         return job
     job.save(force_insert=True)
     render_event(job, "render.queued")
-    enqueue_on_commit(RENDER_TASK, job.id, organization_id=organization.id, queue=render_queue(priority))
+    render_wake_on_commit(job)
     return job
+
+
+def render_wake_on_commit(job):
+    """Once the transaction commits, have a renderer take up the queued `job` (the scheduler's one entry point)."""
+    enqueue_on_commit(RENDER_TASK, job.id, organization_id=job.organization_id, queue=render_queue(job.priority))
 
 
 def _lock_used_assets(*, organization_id, project_id, resolved):
