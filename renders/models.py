@@ -59,6 +59,9 @@ class RenderJob(TenantModel):
             models.Index(fields=["organization", "template_id"], condition=Q(status__in=["pending", "queued", "rendering"]),
                          name="render_active_template"),
             models.Index(fields=["lease_expires_at"], condition=Q(status="rendering"), name="render_lease"),
+            # The scheduler (renders.scheduling): the waiting jobs, and when each organization last started one.
+            models.Index(fields=["organization", "queued_at"], condition=Q(status="queued"), name="render_waiting"),
+            models.Index(fields=["organization", "started_at"], name="render_org_started"),
         ]
 
     def __str__(self):
