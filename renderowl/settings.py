@@ -419,6 +419,16 @@ RENDER_TASK_TIME_LIMIT_SECONDS = RENDER_TIMEOUT_SECONDS + 60
 # until RENDER_MAX_ATTEMPTS attempts have started; then it fails with worker_lost.
 RENDER_LEASE_SECONDS = get_from_env("RENDER_LEASE_SECONDS", 120, cast=int)
 RENDER_MAX_ATTEMPTS = get_from_env("RENDER_MAX_ATTEMPTS", 2, cast=int)
+# URLs a customer writes in a scene or passes in props are downloaded by the worker, through the outbound guard,
+# before ffmpeg starts: each at most RENDER_MAX_SOURCE_BYTES, a render's together at most
+# RENDER_MAX_TOTAL_SOURCE_BYTES, and all of a render's within RENDER_SOURCE_TIMEOUT_SECONDS of wall time.
+RENDER_MAX_SOURCE_BYTES = get_from_env("RENDER_MAX_SOURCE_BYTES", 1024**3, cast=int)
+RENDER_MAX_TOTAL_SOURCE_BYTES = get_from_env("RENDER_MAX_TOTAL_SOURCE_BYTES", 2 * 1024**3, cast=int)
+RENDER_SOURCE_TIMEOUT_SECONDS = get_from_env("RENDER_SOURCE_TIMEOUT_SECONDS", 300.0, cast=float)
+_require(
+    RENDER_MAX_SOURCE_BYTES > 0 and RENDER_MAX_TOTAL_SOURCE_BYTES > 0 and RENDER_SOURCE_TIMEOUT_SECONDS > 0,
+    "RENDER_MAX_SOURCE_BYTES, RENDER_MAX_TOTAL_SOURCE_BYTES and RENDER_SOURCE_TIMEOUT_SECONDS must be positive.",
+)
 _require(
     0 < RENDER_TIMEOUT_SECONDS and RENDER_TASK_TIME_LIMIT_SECONDS < CELERY_VISIBILITY_TIMEOUT_SECONDS,
     f"RENDER_TIMEOUT_SECONDS ({RENDER_TIMEOUT_SECONDS}) must be positive and, plus 60, less than "

@@ -276,3 +276,13 @@ def test_render_limits_are_read_from_the_environment_and_must_be_positive():
     refused = load_settings({**PRODUCTION_ENV, "RENDER_MAX_FPS": "0"})
     assert refused.returncode != 0
     assert "RENDER_MAX_FPS and RENDER_MAX_DURATION_SECONDS above 0" in refused.stderr
+
+
+def test_url_input_limits_are_read_from_the_environment_and_must_be_positive():
+    env = {**PRODUCTION_ENV, "RENDER_MAX_SOURCE_BYTES": "1000", "RENDER_SOURCE_TIMEOUT_SECONDS": "2.5"}
+    assert settings_of(env, "RENDER_MAX_SOURCE_BYTES", "RENDER_MAX_TOTAL_SOURCE_BYTES", "RENDER_SOURCE_TIMEOUT_SECONDS") == (
+        0, {"RENDER_MAX_SOURCE_BYTES": 1000, "RENDER_MAX_TOTAL_SOURCE_BYTES": 2 * 1024**3, "RENDER_SOURCE_TIMEOUT_SECONDS": 2.5}
+    )
+    returncode, error = settings_of({**PRODUCTION_ENV, "RENDER_MAX_TOTAL_SOURCE_BYTES": "0"})
+    assert returncode != 0
+    assert "RENDER_MAX_TOTAL_SOURCE_BYTES and RENDER_SOURCE_TIMEOUT_SECONDS must be positive" in error
