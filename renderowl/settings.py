@@ -192,11 +192,22 @@ SPECTACULAR_SETTINGS = {
 EVENTS_REPUBLISH_AFTER_SECONDS = get_from_env("EVENTS_REPUBLISH_AFTER_SECONDS", 5 * 60, cast=int)
 EVENTS_MAX_REPUBLISH_ATTEMPTS = get_from_env("EVENTS_MAX_REPUBLISH_ATTEMPTS", 10, cast=int)
 
+# Outbound requests to customers' URLs, webhooks and render sources alike (see docs/OPERATIONS.md, "Outbound
+# requests"). The operator's own ranges (a VPC, a VPN) are refused on top of the built-in private and reserved
+# ones; loopback is allowed for local development. WEBHOOKS_DENY_NETWORKS and WEBHOOKS_ALLOW_LOOPBACK are the
+# older names, still read: denied networks add up, and OUTBOUND_ALLOW_LOOPBACK wins when both are set.
+OUTBOUND_DENY_NETWORKS = list(dict.fromkeys(
+    get_from_env("OUTBOUND_DENY_NETWORKS", [], cast=as_networks)
+    + get_from_env("WEBHOOKS_DENY_NETWORKS", [], cast=as_networks)
+))
+OUTBOUND_ALLOW_LOOPBACK = get_from_env(
+    "OUTBOUND_ALLOW_LOOPBACK",
+    get_from_env("WEBHOOKS_ALLOW_LOOPBACK", DJANGO_ENV == "development", cast=as_bool),
+    cast=as_bool,
+)
+
 # Webhook delivery (see docs/OPERATIONS.md, "Webhooks").
-WEBHOOKS_ALLOW_LOOPBACK = get_from_env("WEBHOOKS_ALLOW_LOOPBACK", DJANGO_ENV == "development", cast=as_bool)
 WEBHOOKS_REQUIRE_HTTPS = get_from_env("WEBHOOKS_REQUIRE_HTTPS", PRODUCTION, cast=as_bool)
-# The operator's own ranges (a VPC, a VPN) refused on top of the built-in private and reserved ones.
-WEBHOOKS_DENY_NETWORKS = get_from_env("WEBHOOKS_DENY_NETWORKS", [], cast=as_networks)
 WEBHOOK_TIMEOUT_SECONDS = get_from_env("WEBHOOK_TIMEOUT_SECONDS", 10, cast=float)
 # A hard ceiling on one attempt task, whatever a slow receiver does (a trickled response defeats
 # socket timeouts); the task's soft limit is 5 seconds less.
@@ -413,6 +424,16 @@ RENDER_MAX_ATTEMPTS = get_from_env("RENDER_MAX_ATTEMPTS", 2, cast=int)
 # At most this many of one organization's jobs render at once; a freed slot goes to the highest waiting
 # priority, then to the organization with the fewest rendering (renders.scheduling, docs/ARCHITECTURE.md).
 RENDER_MAX_CONCURRENT_PER_ORGANIZATION = get_from_env("RENDER_MAX_CONCURRENT_PER_ORGANIZATION", 2, cast=int)
+# URLs a customer writes in a scene or passes in props are downloaded by the worker, through the outbound guard,
+# before ffmpeg starts: each at most RENDER_MAX_SOURCE_BYTES, a render's together at most
+# RENDER_MAX_TOTAL_SOURCE_BYTES, and all of a render's within RENDER_SOURCE_TIMEOUT_SECONDS of wall time.
+RENDER_MAX_SOURCE_BYTES = get_from_env("RENDER_MAX_SOURCE_BYTES", 1024**3, cast=int)
+RENDER_MAX_TOTAL_SOURCE_BYTES = get_from_env("RENDER_MAX_TOTAL_SOURCE_BYTES", 2 * 1024**3, cast=int)
+RENDER_SOURCE_TIMEOUT_SECONDS = get_from_env("RENDER_SOURCE_TIMEOUT_SECONDS", 300.0, cast=float)
+_require(
+    RENDER_MAX_SOURCE_BYTES > 0 and RENDER_MAX_TOTAL_SOURCE_BYTES > 0 and RENDER_SOURCE_TIMEOUT_SECONDS > 0,
+    "RENDER_MAX_SOURCE_BYTES, RENDER_MAX_TOTAL_SOURCE_BYTES and RENDER_SOURCE_TIMEOUT_SECONDS must be positive.",
+)
 _require(
     0 < RENDER_TIMEOUT_SECONDS and RENDER_TASK_TIME_LIMIT_SECONDS < CELERY_VISIBILITY_TIMEOUT_SECONDS,
     f"RENDER_TIMEOUT_SECONDS ({RENDER_TIMEOUT_SECONDS}) must be positive and, plus 60, less than "

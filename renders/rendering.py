@@ -169,6 +169,8 @@ class ProgressThrottle:
         now = self.clock()
         if fraction < 1.0 and fraction - self.reported < PROGRESS_STEP and now - self.reported_at < PROGRESS_SECONDS:
             return False
+        if fraction < 1.0 and fraction <= self.reported:  # the same again (an engine's heartbeat): the lease only
+            return False
         self.reported, self.reported_at = fraction, now
         return True
 

@@ -128,14 +128,14 @@ def test_events_carry_no_signed_url_and_go_to_the_renders_webhook_url(tenant, pr
 def test_a_failing_render_is_failed_with_the_engines_error(tenant, project, worked, settings):
     broken = upload_template(
         tenant, project["id"],
-        small_template(scene={"layers": [{"type": "image", "src": "https://127.0.0.1:1/none.png", "start": 0, "end": 1}]}),
+        small_template(scene={"layers": [{"type": "image", "src": "https://localhost:1/none.png", "start": 0, "end": 1}]}),
     )
     assert broken["status"] == "ready", broken
     response = worked(lambda: submit(tenant, project, broken))
 
     job = tenant.client.get(f"/v1/renders/{response.json()['id']}").json()
     assert job["status"] == "failed"
-    assert job["error"]["code"] and job["error"]["message"]
+    assert job["error"]["code"] == "source_not_allowed" and job["error"]["message"].startswith("scene.layers[0].src: ")
     assert job["outputUrl"] is None
     assert events_of(tenant, job["id"])[-1] == "render.failed"
 

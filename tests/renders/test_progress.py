@@ -23,3 +23,15 @@ def test_progress_is_reported_every_tenth_or_every_five_seconds_and_at_the_end()
     clock.now += 0.1
     assert throttle.due(0.17)
     assert throttle.due(1.0)
+
+
+def test_the_same_fraction_again_is_never_reported_however_long_after():
+    clock = Clock()
+    throttle = ProgressThrottle(clock=clock)
+
+    clock.now += 60
+    assert not throttle.due(0.0)  # an engine's heartbeat while it downloads: it only renews the lease
+    assert throttle.due(0.01)
+    clock.now += 60
+    assert not throttle.due(0.01)
+    assert throttle.due(1.0)
