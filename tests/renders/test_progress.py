@@ -1,4 +1,7 @@
-"""The progress throttle: at most one render.progress per tenth of the way or per five seconds, and always the end."""
+"""The progress throttle: at most one render.progress per tenth of the way or per five seconds, and always the end;
+and the lease that progress renews."""
+
+from django.conf import settings
 
 from renders.rendering import ProgressThrottle
 
@@ -35,3 +38,9 @@ def test_the_same_fraction_again_is_never_reported_however_long_after():
     clock.now += 60
     assert not throttle.due(0.01)
     assert throttle.due(1.0)
+
+
+def test_by_default_a_render_whose_worker_died_is_taken_up_again_within_three_minutes():
+    # Its lease lapses RENDER_LEASE_SECONDS after the last progress at most, and beat's reaper looks this often.
+    reaper_interval = settings.CELERY_BEAT_SCHEDULE["reap-lost-renders"]["schedule"]
+    assert settings.RENDER_LEASE_SECONDS + reaper_interval <= 3 * 60
