@@ -1,5 +1,6 @@
 """Django settings, read from the environment (12-factor); see docs/OPERATIONS.md for every variable."""
 
+import tempfile
 from pathlib import Path
 
 from renderowl.env import as_bool, as_list, as_networks, checked_secret_key, database_settings, get_from_env
@@ -412,12 +413,15 @@ _require(
 # test key carry a small TEST watermark; text layers without a font use RENDER_DEFAULT_FONT (a font file's
 # path), else DejaVu Sans from fonts-dejavu-core, else fontconfig's default.
 RENDER_TEST_WATERMARK = get_from_env("RENDER_TEST_WATERMARK", True, cast=as_bool)
+# Where renders keep their working files (inputs fetched, the output before upload), one directory per attempt.
+# An attempt removes what a killed worker left of the same job, and anything older than a render's hard limit.
+RENDER_WORK_DIR = Path(get_from_env("RENDER_WORK_DIR", str(Path(tempfile.gettempdir()) / "renderowl-renders")))
 RENDER_DEFAULT_FONT = get_from_env("RENDER_DEFAULT_FONT")
 # A render is failed with render_timeout past RENDER_TIMEOUT_SECONDS; its task's hard limit is a minute
 # later, and must stay under CELERY_VISIBILITY_TIMEOUT_SECONDS (or Redis hands a running render to a second worker).
 RENDER_TIMEOUT_SECONDS = get_from_env("RENDER_TIMEOUT_SECONDS", 30 * 60, cast=int)
 RENDER_TASK_TIME_LIMIT_SECONDS = RENDER_TIMEOUT_SECONDS + 60
-# A rendering job's lease, renewed by its progress: once it lapses (the worker died) beat queues the job again,
+# A rendering job's lease, renewed by its worker's heartbeat: once it lapses (the worker died) beat queues the job again,
 # until RENDER_MAX_ATTEMPTS attempts have started; then it fails with worker_lost.
 RENDER_LEASE_SECONDS = get_from_env("RENDER_LEASE_SECONDS", 120, cast=int)
 RENDER_MAX_ATTEMPTS = get_from_env("RENDER_MAX_ATTEMPTS", 2, cast=int)

@@ -8,11 +8,10 @@ engine's own code. Media are small (1 s at 10 fps, 192×108) so the file runs in
 import os
 import shutil
 import signal
-import tempfile
-from pathlib import Path
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from django.conf import settings
 from pymediainfo import MediaInfo
 from standardwebhooks import Webhook
 
@@ -257,9 +256,12 @@ def kill_mid_render(tenant, job_id, worker):
     finally:
         for pid in ffmpeg_of(job_id):
             os.kill(pid, signal.SIGKILL)
-        for workdir in Path(tempfile.gettempdir()).glob(f"{job_id}-*"):  # a killed worker cannot remove its own
-            shutil.rmtree(workdir, ignore_errors=True)
     return job
+
+
+def workdirs_of(job_id):
+    """The job's working directories left on this machine (the workers here use the default RENDER_WORK_DIR)."""
+    return list(settings.RENDER_WORK_DIR.glob(f"{job_id}-*"))
 
 
 def submitted_long(tenant, project, media_files):
@@ -287,6 +289,7 @@ def test_a_render_whose_worker_is_killed_is_rendered_again_on_a_new_attempt_and_
     # A short lease, so that it lapses within a second of the kill (production: RENDER_LEASE_SECONDS=120).
     killed = kill_mid_render(tenant, job_id, render_workers.start(RENDER_LEASE_SECONDS="1"))
     assert (killed.attempts, killed.stage) == (1, "rendering")
+    assert workdirs_of(job_id)  # a killed worker cannot remove its own
 
     requeued = reaped(tenant, job_id)
     assert (requeued["status"], requeued["attempts"], requeued["progress"]) == ("queued", 1, 0.0)
@@ -301,6 +304,7 @@ def test_a_render_whose_worker_is_killed_is_rendered_again_on_a_new_attempt_and_
     sequence = [kind for kind in events_of(tenant, job_id) if kind != "render.progress"]
     assert sequence == ["render.queued", "render.started", "render.queued", "render.started", "render.completed"]
     assert no_job_left_rendering(tenant)
+    assert workdirs_of(job_id) == []  # the second attempt removed the first's, then its own
 
 
 def test_a_render_killed_on_its_last_attempt_fails_with_worker_lost(
@@ -310,6 +314,8 @@ def test_a_render_killed_on_its_last_attempt_fails_with_worker_lost(
     job_id = submitted_long(tenant, project, media_files)
 
     kill_mid_render(tenant, job_id, render_workers.start(RENDER_LEASE_SECONDS="1"))
+    for workdir in workdirs_of(job_id):  # no later attempt here will remove it
+        shutil.rmtree(workdir, ignore_errors=True)
     job = reaped(tenant, job_id)
 
     assert (job["status"], job["error"]["code"], job["attempts"]) == ("failed", "worker_lost", 1)
