@@ -59,11 +59,12 @@ def _run(job, *, clock):
     try:
         with lease_heartbeat(job):
             result = _render(job, workdir=workdir, clock=clock)
-        key = output_key(job)
-        with result.path.open("rb") as stream:
-            get_storage().save(key=key, content_type=CONTENT_TYPES[job.output["format"]], stream=stream,
-                               size=result.size)
-        stored = get_storage().head(key=key)
+            _record_progress(job, 1.0, "uploading")
+            key = output_key(job)
+            with result.path.open("rb") as stream:
+                get_storage().save(key=key, content_type=CONTENT_TYPES[job.output["format"]], stream=stream,
+                                   size=result.size)
+            stored = get_storage().head(key=key)
         if stored is None or stored.size != result.size:
             raise EngineError("output_mismatch", "The stored output does not match the rendered file; submit again.")
     except EngineError as error:
@@ -188,7 +189,7 @@ def _render(job, *, workdir, clock):
     throttle = ProgressThrottle(clock=clock)
 
     def on_progress(fraction, stage):
-        if throttle.due(fraction):
+        if throttle.due(fraction, stage):
             _record_progress(job, fraction, stage)
 
     return engine().render(
@@ -208,9 +209,13 @@ class ProgressThrottle:
         self.clock = clock
         self.reported = 0.0
         self.reported_at = clock()
+        self.stage = None
 
-    def due(self, fraction):
+    def due(self, fraction, stage=None):
         now = self.clock()
+        if stage is not None and stage != self.stage:  # a new stage is always news
+            self.reported, self.reported_at, self.stage = fraction, now, stage
+            return True
         if fraction < 1.0 and fraction - self.reported < PROGRESS_STEP and now - self.reported_at < PROGRESS_SECONDS:
             return False
         if fraction < 1.0 and fraction <= self.reported:  # the same again (an engine's keep-alive): nothing new

@@ -54,7 +54,7 @@ class FFmpegEngine:
                 "render_timeout", "The render's deadline passed before it started (RENDER_TIMEOUT_SECONDS)."
             )
         report = _Monotonic(on_progress)
-        report(0.0, "preparing")
+        report(0.0, "fetching")  # the inputs: URL inputs downloaded, every input probed
         fetcher = SourceFetcher(
             workdir=workdir, deadline=deadline, clock=self.clock, heartbeat=report.beat, cancelled=cancelled
         )
@@ -114,11 +114,11 @@ class _Monotonic:
     def __init__(self, callback):
         self.callback = callback
         self.last = -1.0
-        self.stage = "preparing"
+        self.stage = None
 
     def __call__(self, fraction, stage):
         fraction = round(fraction, 4)
-        if fraction > self.last:
+        if fraction > self.last or (fraction == self.last and stage != self.stage):
             self.last = fraction
             self.stage = stage
             self.callback(fraction, stage)

@@ -115,6 +115,19 @@ def test_a_png_still_with_an_image_asset_renders(tenant, project, template, medi
     assert (image.format, image.width, image.height) == ("PNG", 160, 90)
 
 
+def test_each_stage_of_a_render_is_a_progress_event_in_order(tenant, project, template, worked):
+    job_id = worked(lambda: submit(tenant, project, template)).json()["id"]
+
+    with tenant_context(tenant.id):
+        bodies = [json.loads(event.body)["data"]["object"] for event in Event.objects.order_by("created_at", "id")
+                  if event.type == "render.progress"]
+    stages = [body["stage"] for body in bodies if body["id"] == job_id]
+    assert [stage for i, stage in enumerate(stages) if i == 0 or stage != stages[i - 1]] == [
+        "fetching", "rendering", "uploading",
+    ]
+    assert tenant.client.get(f"/v1/renders/{job_id}").json()["stage"] == ""
+
+
 def test_events_carry_no_signed_url_and_go_to_the_renders_webhook_url(tenant, project, template, worked):
     response = worked(lambda: submit(tenant, project, template, webhookUrl="https://example.com/hooks"))
 

@@ -168,7 +168,7 @@ def test_a_long_download_beats_the_progress_and_stops_when_the_render_is_cancell
             cancelled=lambda: len(progress) >= 5,
         )
     assert caught.value.code == "render_cancelled"
-    assert progress == [(0.0, "preparing")] * 5  # the same report again: alive, not further along
+    assert progress == [(0.0, "fetching")] * 5  # the same report again: alive, not further along
 
 
 @pytest.mark.parametrize(
