@@ -9,7 +9,7 @@ what both a submission and its dry run call. Its errors (`field` / `errors[].fie
 | `template_not_ready`  | Conflict (409)      | the template is pending, processing or failed |
 | `engine_unavailable`  | Conflict (409)      | a `remotion` template while `REMOTION_SERVER_URL` is unset |
 | `template_unreadable` | Conflict (409)      | a template processed before its scene was kept in metadata, whose stored file is gone |
-| `invalid_template`    | Unprocessable (422) | checking props never ends: a `$ref` of inputSchema leads back to itself for the same value; the scene names a URL that may not be fetched (below; `errors[].message` names the layer) |
+| `invalid_template`    | Unprocessable (422) | checking props never ends: a `$ref` of inputSchema leads back to itself for the same value; the scene names a URL that may not be fetched (below), or an asset id that is not a ready asset of the project of a type its field takes (`errors[].message` names the layer) |
 | `invalid_input_props` | Unprocessable (422) | `inputProps` is not an object, nests too deeply, holds text PostgreSQL cannot store; the merged props break inputSchema (every error, at most 50, each at `inputProps.<path>`); an asset prop names no ready asset of its type in the project (another project's or organization's reads as missing); a prop bound to a layer's `src` or `font` is not a URL that may be fetched (below) |
 | `invalid_output`      | Invalid (400)       | `output` is not an object, has an unknown key, a bad format or quality, a size or fps beyond the RENDER_MAX_* settings, an odd mp4/webm size, or a misused `frame` |
 | `render_too_long`     | Invalid (400)       | the template lasts longer than RENDER_MAX_DURATION_SECONDS (stills excepted) |
@@ -71,12 +71,13 @@ def render_input_resolve(*, organization_id, project_id, template_id, input_prop
         document, props, metadata.get("assetProps", {}), already_wrong={error["field"] for error in errors},
     )
     _raise_props_errors(errors + asset_errors + url_errors)
+    scene_assets = _scene_assets(document, organization_id=organization_id, project_id=project_id)
     return RenderInput(
         engine=metadata["engine"],
         template_id=template.id,
         template=document,
         props=props,
-        assets=assets,
+        assets={**scene_assets, **assets},
         output=spec,
         livemode=livemode,
     )
@@ -159,12 +160,13 @@ URL_REFUSED = (
 
 
 def _source_fields(document):
-    """(where, value) of every layer field that takes an input (`src`, `font`), as `scene.layers[i].src`."""
+    """(where, value, asset types it takes) of every layer field that takes an input (`src`, `font`); `where` is
+    like `scene.layers[i].src`."""
     layers = document.get("scene", {}).get("layers", []) if document.get("engine") == "ffmpeg" else []
     for index, layer in enumerate(layers):
-        for (kind, field) in ASSET_FIELDS:
+        for (kind, field), types in ASSET_FIELDS.items():
             if layer.get("type") == kind and isinstance(layer.get(field), str):
-                yield f"scene.layers[{index}].{field}", layer[field]
+                yield f"scene.layers[{index}].{field}", layer[field], types
 
 
 def _url_problem(value):
@@ -178,7 +180,7 @@ def _url_problem(value):
 
 def _check_scene_urls(document):
     errors = []
-    for where, value in _source_fields(document):
+    for where, value, _ in _source_fields(document):
         if BINDING_PATTERN.fullmatch(value) or value.startswith("ast_"):
             continue  # a binding (its prop is checked with the props), or an asset id
         problem = _url_problem(value)
@@ -195,10 +197,54 @@ def _check_scene_urls(document):
         )
 
 
+def _scene_assets(document, *, organization_id, project_id):
+    """The AssetRef of each asset id written in the scene itself (a logo every render shows), keyed by the id.
+
+    Each must be a ready asset of this project of a type its field takes; else `invalid_template` naming the
+    layer, as the template cannot render until those assets are back (re-upload them and the template).
+    """
+    wanted = {}
+    for where, value, types in _source_fields(document):
+        if value.startswith("ast_"):
+            wanted.setdefault(value, []).append((where, types))
+    if not wanted:
+        return {}
+    found = {
+        asset.id: asset
+        for asset in assets_live(organization_id=organization_id, project_id=project_id).filter(pk__in=list(wanted))
+    }
+    refs, errors = {}, []
+    for asset_id, uses in wanted.items():
+        asset = found.get(asset_id)
+        for where, types in uses:
+            if asset is None:
+                problem = f"names the asset {_shorten(repr(asset_id))}, which this project does not have"
+            elif asset.type not in types:
+                problem = f"names {asset_id!r}, {_a(asset.type)} asset; this field takes {' or '.join(types)}"
+            elif asset.status != "ready":
+                problem = f"names the asset {asset_id!r}, which is {asset.status}, not ready"
+            else:
+                refs[asset_id] = AssetRef(
+                    id=asset.id, type=asset.type, content_type=asset.content_type, storage_key=asset.storage_key,
+                    metadata=asset.metadata,
+                )
+                continue
+            errors.append({"field": "templateId", "message": f"{where} {problem}."})
+    if errors:
+        raise Unprocessable(
+            f"The template's scene names assets it cannot use, so it cannot render; upload them to this project (and "
+            f"the template again, naming them), or wait until they are ready. First: {errors[0]['message']}",
+            code="invalid_template",
+            field="templateId",
+            errors=errors[:MAX_PROPS_ERRORS],
+        )
+    return refs
+
+
 def _prop_url_errors(document, props, asset_props, *, already_wrong):
     """An error for each prop bound to an input field (not an asset prop) whose value cannot be a URL input."""
     errors = {}
-    for where, value in _source_fields(document):
+    for where, value, _ in _source_fields(document):
         bound = BINDING_PATTERN.fullmatch(value)
         name = bound.group(1) if bound else None
         if name is None or name in asset_props or not isinstance(props.get(name), str):

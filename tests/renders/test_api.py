@@ -115,6 +115,52 @@ def test_a_png_still_with_an_image_asset_renders(tenant, project, template, medi
     assert (image.format, image.width, image.height) == ("PNG", 160, 90)
 
 
+def scene_with_logo(logo_id, layer_type="image"):
+    return small_template(scene={"background": "#000000", "layers": [
+        {"type": layer_type, "src": logo_id, "x": 0, "y": 0, "width": 80, "height": 90},
+    ]})
+
+
+def test_an_asset_the_scene_names_itself_is_rendered_and_in_use(tenant, project, media_files, worked):
+    from tests.renders.test_ffmpeg_engine import decoded_frames
+
+    logo = upload_media(tenant, project["id"], "image", media_files)  # red
+    branded = upload_template(tenant, project["id"], scene_with_logo(logo["id"]))
+    assert branded["status"] == "ready", branded
+    dry = submit(tenant, project, branded, output={**SMALL, "format": "png"}, **{"inputProps": {}})
+    queued_job = queued(tenant, project, branded)
+    assert tenant.client.delete(f"/v1/assets/{logo['id']}").json()["code"] == "asset_in_use"
+    tenant.client.delete(f"/v1/renders/{queued_job['id']}")
+
+    response = worked(lambda: submit(tenant, project, branded, output={**SMALL, "format": "png"}))
+
+    assert dry.status_code == 201
+    job = tenant.client.get(f"/v1/renders/{response.json()['id']}").json()
+    assert job["status"] == "completed", job
+    with tenant_context(tenant.id):
+        stored = RenderJob.objects.get(pk=job["id"])
+    [frame] = decoded_frames(get_storage().local_path(key=stored.output_key), 160, 90)
+    left, right = frame[(45 * 160 + 20) * 3:(45 * 160 + 20) * 3 + 3], frame[(45 * 160 + 140) * 3:(45 * 160 + 140) * 3 + 3]
+    assert left[0] > 200 and left[1] < 60 and max(right) < 40  # the logo on the left half, black beside it
+
+
+@pytest.mark.parametrize("problem", ["missing", "wrong_type"])
+def test_a_scene_naming_an_asset_it_cannot_use_is_refused_naming_the_layer(tenant, project, media_files, problem):
+    audio = upload_media(tenant, project["id"], "audio", media_files)
+    named = "ast_missing0000000000000000" if problem == "missing" else audio["id"]
+    branded = upload_template(tenant, project["id"], scene_with_logo(named))
+    assert branded["status"] == "ready", branded
+
+    response = submit(tenant, project, branded)
+
+    assert response.status_code == 422, response.content
+    body = response.json()
+    assert (body["code"], body["errors"][0]["field"]) == ("invalid_template", "templateId")
+    assert body["errors"][0]["message"].startswith("scene.layers[0].src names")
+    with tenant_context(tenant.id):
+        assert not RenderJob.objects.exists()
+
+
 def test_each_stage_of_a_render_is_a_progress_event_in_order(tenant, project, template, worked):
     job_id = worked(lambda: submit(tenant, project, template)).json()["id"]
 
