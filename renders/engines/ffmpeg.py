@@ -17,7 +17,7 @@ import requests
 from django.conf import settings
 from pymediainfo import MediaInfo
 
-from renders.engines.base import EngineError, ProgressCallback, RenderResult
+from renders.engines.base import EngineError, ProgressCallback, RemoteDelivery, RenderResult
 from renders.engines.graph import graph_compile
 from renders.engines.process import ffmpeg_run
 from renders.engines.scene import Scene, scene_resolve
@@ -32,6 +32,7 @@ class FFmpegEngine:
     """Renders `engine: ffmpeg` templates; see `renders.engines.base.Engine` for the contract."""
 
     name = "ffmpeg"
+    remote = False
 
     def __init__(self, *, executable: str | None = None, clock: Callable[[], float] = time.time):
         self.executable = executable or imageio_ffmpeg.get_ffmpeg_exe()
@@ -46,6 +47,7 @@ class FFmpegEngine:
         on_progress: ProgressCallback,
         deadline: float | None,
         cancelled: Callable[[], bool],
+        delivery: RemoteDelivery | None = None,
     ) -> RenderResult:
         workdir = Path(workdir)
         if cancelled():
