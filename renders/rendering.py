@@ -5,7 +5,11 @@ the job renders.scheduling picks (only a `queued` job: one cancelled meanwhile i
 wake-up delivered twice claims a second job or nothing, never the same job twice. A claimed job
 holds a lease of RENDER_LEASE_SECONDS that its progress renews; a worker that dies lets it lapse, and
 `renders_reap_lost` (beat) queues the job again, or fails it `worker_lost` after RENDER_MAX_ATTEMPTS. A
-run only finishes the attempt it claimed, so a run the reaper gave up on cannot overwrite a newer one.
+run only finishes the attempt it claimed, so a run the reaper gave up on cannot overwrite a newer one; an
+engine that lost its attempt (`EngineError(..., retry=True)`) has the job queued again the same way.
+
+A remote engine (remotion) renders elsewhere: the run gives it a presigned upload URL for the output and
+a signed callback URL (`RemoteDelivery`), waits while it reports, and heads the uploaded file.
 """
 
 import functools

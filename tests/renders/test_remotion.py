@@ -103,8 +103,9 @@ def rendered(tenant, job_id):
 
 
 def test_a_remotion_render_completes_with_progress_callbacks_and_its_output_checked_in_storage(
-    tenant, project, template, remotion, worked, media_files,
+    tenant, project, template, remotion, worked, media_files, caplog,
 ):
+    caplog.set_level("DEBUG")
     server = remotion(behaviours=["render"])
     logo = upload_media(tenant, project["id"], "image", media_files)
 
@@ -120,7 +121,11 @@ def test_a_remotion_render_completes_with_progress_callbacks_and_its_output_chec
     assert (spec["serveUrl"], spec["composition"], spec["codec"]) == (TEMPLATE["serveUrl"], "Promo", "h264")
     assert (spec["width"], spec["height"], spec["fps"], spec["durationInFrames"]) == (64, 36, 10, 5)
     assert spec["webhook"]["customData"] == {"renderId": job["id"]}
-    assert len(spec["webhook"]["secret"]) == 64 and spec["webhook"]["secret"] not in str(done)
+    secret = spec["webhook"]["secret"]
+    assert len(secret) == 64 and secret not in str(done)
+    assert any(record.getMessage() == "remotion job started" for record in caplog.records)  # logs were captured
+    assert not [record for record in caplog.records if secret in str(record.__dict__)], "the secret was logged"
+    assert not [record for record in caplog.records if spec["output"]["uploadUrl"] in str(record.__dict__)]
     # The logo prop went as a signed URL the renderer could fetch, and got the asset's bytes.
     assert spec["inputProps"]["headline"] == "Sale" and spec["inputProps"]["logo"].startswith("http://127.0.0.1")
     assert remote.fetched["logo"] == (200, hashlib.sha256(media_files["image"].read_bytes()).hexdigest())
