@@ -160,7 +160,9 @@ def _queue_again(job, *, now):
     """Queue a job whose attempt was lost (the caller holds its row lock) and wake a renderer once committed."""
     job.status, job.stage, job.progress, job.queued_at = RenderJob.Status.QUEUED, "queued", 0.0, now
     job.lease_expires_at = None
-    job.save(update_fields=["status", "stage", "progress", "queued_at", "lease_expires_at", "updated_at"])
+    job.save(update_fields=[
+        "status", "stage", "progress", "queued_at", "lease_expires_at", "remote_job_id", "updated_at",
+    ])
     render_event(job, "render.queued")
     render_wake_on_commit()
     return job.status
@@ -213,6 +215,7 @@ def _remote_delivery(job):
         callback_secret=callback_secret(**ids),
         reports=functools.partial(remote_report, job),
         dispatched=functools.partial(_record_remote_job, job),
+        abandoned_job_id=job.remote_job_id,  # still the previous attempt's: this one has not dispatched yet
     )
 
 
@@ -291,6 +294,7 @@ def _finish_attempt(organization_id, job_id, *, attempt, error=None, key="", siz
             return job.status
         if error is not None and error.retry and job.attempts < settings.RENDER_MAX_ATTEMPTS:
             logger.warning("render attempt lost", extra={"render": job.id, "attempts": job.attempts, "code": error.code})
+            job.remote_job_id = ""  # the engine gave its remote job up itself: the next attempt need not cancel it
             return _queue_again(job, now=timezone.now())
         job.completed_at = timezone.now()
         job.lease_expires_at = None

@@ -84,6 +84,8 @@ class RemoteDelivery:
     callback_secret: str  # signs the renderer's callbacks; never logged, never shown
     reports: Callable[[], RemoteReport | None]  # what the callbacks recorded so far (None: none yet)
     dispatched: Callable[[str], None]  # records the renderer's job id
+    # The server's job of an earlier attempt whose worker was lost: nobody cancelled it, so the engine does.
+    abandoned_job_id: str = ""
 
 
 class Engine(Protocol):

@@ -74,6 +74,8 @@ class RemotionEngine:
                 "render_timeout", "The render's deadline passed before it started (RENDER_TIMEOUT_SECONDS)."
             )
         on_progress(0.0, "preparing")
+        if delivery.abandoned_job_id:
+            self._cancel(delivery.abandoned_job_id)  # its output and callbacks would be ignored: stop spending on it
         job_id = self._start(_job_spec(input, sources, delivery))
         delivery.dispatched(job_id)
         logger.info("remotion job started", extra={"render": delivery.render_id, "remotion_job": job_id})

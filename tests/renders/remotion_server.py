@@ -6,7 +6,8 @@
   card of the asked size, fps and frames with the imageio-ffmpeg binary, PUT it to `output.uploadUrl`
   with `output.method` and `output.headers`, send the success callback;
 - `error`: send an error callback; `silent`: render and upload, but send no callback (only GET tells);
-- `forget`: answer GET with 404 from the start; `hang`: stay in-progress at 10 % and say nothing.
+- `forget`: answer GET with 404 from the start; `hang`: stay in-progress at 10 % and say nothing;
+- `refuse`: answer the POST itself with 422 and an error.
 
 `GET /renders/{jobId}` and `DELETE /renders/{jobId}` behave as Remotion's render-server template's do.
 Callbacks are signed `sha512=<hex HMAC-SHA512(webhook.secret, body)>` (or with `wrong_secret`, to be refused).
@@ -74,6 +75,8 @@ class RemotionServer:
                                              "fps", "durationInFrames", "output", "webhook") if name not in spec]
                 if missing:
                     return self._answer(400, {"error": f"Missing {', '.join(missing)}"})
+                if server.behaviours[0] == "refuse":
+                    return self._answer(422, {"error": f"No composition {spec['composition']!r} in {spec['serveUrl']}"})
                 job = server._start(spec)
                 self._answer(200, {"jobId": job.id})
 

@@ -7,16 +7,20 @@ commits. The tests are transactional, so the server's threads see what the test 
 
 import hashlib
 import threading
+from datetime import timedelta
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 from django.core.wsgi import get_wsgi_application
+from django.utils import timezone
 from pymediainfo import MediaInfo
 
 from assets.storage import get_storage
 from renderowl.tenancy import tenant_context
 from renders.models import RenderJob
+from renders.scheduling import render_claim_next
+from renders.tasks import reap_lost_renders_task
 from tests.renders.conftest import upload_media, upload_template
 from tests.renders.remotion_server import RemotionServer
 from tests.renders.test_api import events_of
@@ -252,3 +256,32 @@ def test_an_output_the_renderer_never_stored_fails_the_render(tenant, project, t
     assert remote.uploaded == 413
     failed = rendered(tenant, job["id"])
     assert (failed["status"], failed["error"]["code"]) == ("failed", "output_missing")
+
+
+def test_a_server_that_refuses_the_job_fails_the_render_with_its_reason(tenant, project, template, remotion, worked):
+    server = remotion(behaviours=["refuse"])
+
+    job = worked(lambda: submit(tenant, project, template))
+
+    failed = rendered(tenant, job["id"])
+    assert (failed["status"], failed["attempts"], failed["error"]["code"]) == ("failed", 1, "render_failed")
+    assert failed["error"]["message"] == "The Remotion server refused the render: No composition 'Promo' in <url>"
+    assert len(server.requests_of("POST")) == 1
+
+
+def test_a_new_attempt_after_a_lost_worker_cancels_the_servers_abandoned_job(tenant, project, template, remotion, worked):
+    server = remotion(behaviours=["render"])
+    job = submit(tenant, project, template)
+    claimed = render_claim_next()
+    with tenant_context(tenant.id):  # the worker died waiting on the server's job-7; its lease lapsed
+        RenderJob.objects.filter(pk=claimed.id).update(
+            remote_job_id="job-7", lease_expires_at=timezone.now() - timedelta(seconds=1),
+        )
+
+    worked(lambda: reap_lost_renders_task.apply())
+
+    done = rendered(tenant, job["id"])
+    assert (done["status"], done["attempts"]) == ("completed", 2)
+    assert [(request.method, request.path) for request in server.requests][:2] == [
+        ("DELETE", "/renders/job-7"), ("POST", "/renders"),
+    ]
