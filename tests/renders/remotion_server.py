@@ -21,7 +21,6 @@ import json
 import subprocess
 import tempfile
 import threading
-import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -204,12 +203,3 @@ class RemotionServer:
         })
         job.callbacks.append((status, response.status_code))
 
-
-def wait_until(condition, timeout=20):
-    """Wait for `condition()` to hold, checking every 20 ms; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"not true within {timeout}s")
