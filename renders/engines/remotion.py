@@ -12,8 +12,9 @@ template and Lambda webhooks, and imports nothing of Remotion's:
 - A `success` callback (or a `completed` answer) ends the wait; the caller heads the uploaded file.
   `error` and `failed` fail the render; `timeout` and the deadline fail it `render_timeout` (the
   deadline also cancels the server's job, `DELETE /renders/{jobId}`).
-- A server that forgets the job (GET answers 404), or reports nothing new for REMOTION_STALL_SECONDS,
-  loses the attempt (`renderer_lost`, retried): the job is dispatched again while attempts remain.
+- A server that forgets the job (GET answers 404), or reports nothing new for REMOTION_STALL_SECONDS
+  (a job it still holds `queued` is waiting, not stalled), loses the attempt (`renderer_lost`, retried):
+  the job is dispatched again while attempts remain.
 
 Every call carries `Authorization: Bearer REMOTION_SERVER_TOKEN` when it is set. The server is the
 operator's own (REMOTION_SERVER_URL is a setting, not customer input), so plain requests with timeouts.
@@ -74,17 +75,18 @@ class RemotionEngine:
                 "render_timeout", "The render's deadline passed before it started (RENDER_TIMEOUT_SECONDS)."
             )
         on_progress(0.0, "preparing")
-        if delivery.abandoned_job_id:
-            self._cancel(delivery.abandoned_job_id)  # its output and callbacks would be ignored: stop spending on it
-        job_id = self._start(_job_spec(input, sources, delivery))
-        delivery.dispatched(job_id)
-        logger.info("remotion job started", extra={"render": delivery.render_id, "remotion_job": job_id})
-        try:
-            self._wait(job_id, delivery=delivery, on_progress=on_progress, deadline=deadline)
-        except EngineError as error:
-            if error.code in ("render_timeout", "renderer_lost"):
-                self._cancel(job_id)  # the platform gave up on it: the server need not finish it
-            raise
+        with self.session:
+            if delivery.abandoned_job_id:
+                self._cancel(delivery.abandoned_job_id)  # its output and callbacks would be ignored: stop spending on it
+            job_id = self._start(_job_spec(input, sources, delivery))
+            delivery.dispatched(job_id)
+            logger.info("remotion job started", extra={"render": delivery.render_id, "remotion_job": job_id})
+            try:
+                self._wait(job_id, delivery=delivery, on_progress=on_progress, deadline=deadline)
+            except EngineError as error:
+                if error.code in ("render_timeout", "renderer_lost"):
+                    self._cancel(job_id)  # the platform gave up on it: the server need not finish it
+                raise
         on_progress(1.0, "rendering")
         still = input.output.is_still
         return RenderResult(path=None, size=None, duration_ms=0 if still else round(input.duration_seconds * 1000))
@@ -118,7 +120,9 @@ class RemotionEngine:
                         return
                     if status in ("failed", "cancelled"):
                         raise EngineError("render_failed", _failure(f"The Remotion server says the render {status}", errors))
-                    if reported > progress:
+                    if status == "queued":
+                        moved_at = now  # waiting its turn on a busy server is no stall; the deadline bounds it
+                    elif reported > progress:
                         progress, moved_at = reported, now
             if now - max(heard_at, moved_at) >= settings.REMOTION_STALL_SECONDS:
                 raise EngineError(

@@ -7,7 +7,8 @@
   with `output.method` and `output.headers`, send the success callback;
 - `error`: send an error callback; `silent`: render and upload, but send no callback (only GET tells);
 - `forget`: answer GET with 404 from the start; `hang`: stay in-progress at 10 % and say nothing;
-- `refuse`: answer the POST itself with 422 and an error.
+- `refuse`: answer the POST itself with 422 and an error;
+- `queue`: stay `queued` for QUEUE_SECONDS, then play `silent`.
 
 `GET /renders/{jobId}` and `DELETE /renders/{jobId}` behave as Remotion's render-server template's do.
 Callbacks are signed `sha512=<hex HMAC-SHA512(webhook.secret, body)>` (or with `wrong_secret`, to be refused).
@@ -21,6 +22,7 @@ import json
 import subprocess
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -28,6 +30,7 @@ from pathlib import Path
 import imageio_ffmpeg
 import requests
 
+QUEUE_SECONDS = 2.5
 EXTENSIONS = {"h264": "mp4", "vp8": "webm", "gif": "gif", "png": "png", "jpeg": "jpg"}
 
 
@@ -149,6 +152,9 @@ class RemotionServer:
     def _play(self, job):
         if job.behaviour in ("forget",):
             return
+        if job.behaviour == "queue":  # a busy server: the job waits its turn, then renders without callbacks
+            time.sleep(QUEUE_SECONDS)
+            job.behaviour = "silent"
         job.status = "in-progress"
         if job.behaviour == "hang":
             job.progress = 0.1

@@ -216,6 +216,18 @@ def test_a_job_the_server_stops_reporting_on_fails_renderer_lost_after_the_last_
     assert len(server.requests_of("DELETE")) == 2  # each given-up job is cancelled on the server
 
 
+def test_a_job_the_server_holds_queued_past_the_stall_timeout_is_not_lost(
+    tenant, project, template, remotion, worked, settings,
+):
+    server = remotion(behaviours=["queue"])
+    settings.REMOTION_STALL_SECONDS = 1.5  # below the stand-in's QUEUE_SECONDS
+
+    job = worked(lambda: submit(tenant, project, template))
+
+    assert (rendered(tenant, job["id"])["status"], rendered(tenant, job["id"])["attempts"]) == ("completed", 1)
+    assert len(server.requests_of("POST")) == 1 and not server.requests_of("DELETE")
+
+
 def test_the_deadline_fails_the_render_and_cancels_the_servers_job(tenant, project, template, remotion, worked, settings):
     server = remotion(behaviours=["hang"])
     settings.REMOTION_STALL_SECONDS = 60
