@@ -5,7 +5,8 @@
 - `render`: fetch every http(s) prop (the signed asset URLs), send progress callbacks, draw a colour
   card of the asked size, fps and frames with the imageio-ffmpeg binary, PUT it to `output.uploadUrl`
   with `output.method` and `output.headers`, send the success callback;
-- `error`: send an error callback; `silent`: render and upload, but send no callback (only GET tells);
+- `error`: fail and send an error callback; `fail-silently`: fail without one (only GET tells);
+- `silent`: render and upload, but send no callback (only GET tells);
 - `forget`: answer GET with 404 from the start; `hang`: stay in-progress at 10 % and say nothing;
 - `refuse`: answer the POST itself with 422 and an error;
 - `queue`: stay `queued` for QUEUE_SECONDS, then play `silent`.
@@ -159,9 +160,10 @@ class RemotionServer:
         if job.behaviour == "hang":
             job.progress = 0.1
             return
-        if job.behaviour == "error":
+        if job.behaviour in ("error", "fail-silently"):
             job.status, job.error = "failed", "Composition Promo threw: Cannot read properties of undefined"
-            self._callback(job, "error", errors=[{"message": job.error, "name": "Error", "stack": "at Promo"}])
+            if job.behaviour == "error":
+                self._callback(job, "error", errors=[{"message": job.error, "name": "Error", "stack": "at Promo"}])
             return
         talk = job.behaviour == "render"
         for name, value in job.spec["inputProps"].items():

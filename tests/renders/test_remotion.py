@@ -165,6 +165,19 @@ def test_an_error_callback_fails_the_render_with_the_servers_message(tenant, pro
     assert events_of(tenant, job["id"])[-1] == "render.failed"
 
 
+def test_a_failure_only_the_servers_status_tells_fails_the_render(tenant, project, template, remotion, worked):
+    server = remotion(behaviours=["fail-silently"])
+
+    job = worked(lambda: submit(tenant, project, template))
+
+    failed = rendered(tenant, job["id"])
+    assert (failed["status"], failed["error"]["code"]) == ("failed", "render_failed")
+    assert failed["error"]["message"] == (
+        "The Remotion server says the render failed: Composition Promo threw: Cannot read properties of undefined"
+    )
+    assert server.requests_of("GET")
+
+
 def test_callbacks_with_a_bad_signature_are_refused_and_polling_completes_the_render(
     tenant, project, template, remotion, worked,
 ):
