@@ -151,13 +151,7 @@ class RemoteRenderCallbackView(APIView):
         "200 with recorded false. See docs/OPERATIONS.md, \"Remotion render servers\".",
     )
     def post(self, request, organization_id, render_id, attempt):
-        try:
-            declared = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            declared = 0
-        if declared > MAX_CALLBACK_BYTES or len(body := request.body) > MAX_CALLBACK_BYTES:
-            raise ApiError(f"A callback body may hold at most {MAX_CALLBACK_BYTES} bytes.", code="callback_too_large",
-                           status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+        body = _capped_body(request)
         ids = {"organization_id": organization_id, "render_id": render_id, "attempt": attempt}
         if not callback_signature_valid(**ids, body=body, signature=request.headers.get("X-Remotion-Signature")):
             raise ApiError(
@@ -175,3 +169,16 @@ class RemoteRenderCallbackView(APIView):
         )
         error.wait = wait
         raise error
+
+
+def _capped_body(request):
+    """The raw body, refused (413) by its declared length before it is read, or by its actual length after."""
+    too_large = ApiError(f"A callback body may hold at most {MAX_CALLBACK_BYTES} bytes.", code="callback_too_large",
+                         status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if declared.isdigit() and int(declared) > MAX_CALLBACK_BYTES:
+        raise too_large
+    body = request.body
+    if len(body) > MAX_CALLBACK_BYTES:
+        raise too_large
+    return body
