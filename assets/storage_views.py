@@ -99,7 +99,9 @@ def upload_refusal(request, token):
     if length < 0:
         return plain_problem_response(400, code="invalid_content_length", detail="Content-Length is not a number.")
     if length > grant.size:
-        return _too_large(grant.size)
+        return _too_large(grant)
+    if grant.up_to:
+        return None
     if length < grant.size:
         return plain_problem_response(
             400,
@@ -118,10 +120,12 @@ def storage_upload(request, storage, token):
     grant = read_upload_token(token)
     if not asset_accepts_upload(storage_key=grant.key):
         return _revoked()
+    # An up-to URL (a render's output) stores exactly the Content-Length that upload_refusal bounded.
+    size = int(request.META["CONTENT_LENGTH"]) if grant.up_to else grant.size
     try:
         # The request is itself the stream: under ASGI the body the server spooled (renderowl.serving).
         stored = storage.save(
-            key=grant.key, content_type=grant.content_type, stream=request, size=grant.size, replace=False
+            key=grant.key, content_type=grant.content_type, stream=request, size=size, replace=False
         )
     except ObjectExists:
         return plain_problem_response(
@@ -131,11 +135,11 @@ def storage_upload(request, storage, token):
         )
     except UploadSizeMismatch as exc:
         if exc.more:
-            return _too_large(grant.size)
+            return _too_large(grant)
         return plain_problem_response(
             400,
             code="incomplete_upload",
-            detail=f"The body ended after {exc.received} of {grant.size} bytes; nothing was stored. Upload again.",
+            detail=f"The body ended after {exc.received} of {size} bytes; nothing was stored. Upload again.",
         )
     # Asked again once the file is visible: a delete that committed meanwhile either is seen here (and the
     # file, new since replace=False, is removed), or commits after this check and deletes the file itself.
@@ -189,8 +193,9 @@ def _revoked():
     )
 
 
-def _too_large(size):
+def _too_large(grant):
+    limit = f"at most {grant.size}" if grant.up_to else f"exactly {grant.size}"
     return plain_problem_response(
-        413, code="upload_too_large", detail=f"This URL accepts exactly {size} bytes; nothing was stored."
+        413, code="upload_too_large", detail=f"This URL accepts {limit} bytes; nothing was stored."
     )
 

@@ -287,7 +287,25 @@ if not (RENDER_MAX_WIDTH >= 2 and RENDER_MAX_HEIGHT >= 2 and RENDER_MAX_FPS > 0 
         "above 0."
     )
 # The Remotion render server remotion templates need; unset, their renders are refused (409 engine_unavailable).
-REMOTION_SERVER_URL = get_from_env("REMOTION_SERVER_URL", "")
+# See docs/OPERATIONS.md, "Remotion render servers", for the protocol the adapter speaks.
+REMOTION_SERVER_URL = get_from_env("REMOTION_SERVER_URL", "").rstrip("/")
+# Sent as `Authorization: Bearer <token>` on every call to the server, when set.
+REMOTION_SERVER_TOKEN = get_from_env("REMOTION_SERVER_TOKEN", "")
+# Where the server reaches this platform's callback endpoint (a private address, say); PUBLIC_BASE_URL by default.
+REMOTION_CALLBACK_BASE_URL = get_from_env("REMOTION_CALLBACK_BASE_URL", "").rstrip("/")
+# Each call to the server may take this long.
+REMOTION_REQUEST_TIMEOUT_SECONDS = get_from_env("REMOTION_REQUEST_TIMEOUT_SECONDS", 10.0, cast=float)
+# The waiting render worker reads what the callbacks recorded this often (one small query each time).
+REMOTION_CHECK_SECONDS = get_from_env("REMOTION_CHECK_SECONDS", 1.0, cast=float)
+# With no callback for this long, the worker asks the server (GET /renders/{jobId}), then again as often.
+REMOTION_POLL_AFTER_SECONDS = get_from_env("REMOTION_POLL_AFTER_SECONDS", 30.0, cast=float)
+# With neither a callback nor progress in the server's answers for this long, the server has lost the job:
+# the attempt ends, and the job is dispatched again (up to RENDER_MAX_ATTEMPTS) or failed renderer_lost.
+REMOTION_STALL_SECONDS = get_from_env("REMOTION_STALL_SECONDS", 300.0, cast=float)
+# Callbacks the endpoint takes per minute from one client address (the rest are 429).
+REMOTION_CALLBACKS_PER_MINUTE = get_from_env("REMOTION_CALLBACKS_PER_MINUTE", 1200, cast=int)
+# The largest output a renderer may upload (its upload URL cannot fix the size, which is not known in advance).
+RENDER_MAX_OUTPUT_BYTES = get_from_env("RENDER_MAX_OUTPUT_BYTES", 5 * 1024 * MIB, cast=int)
 # A pending asset is failed (`upload_expired`, its stored bytes removed) this long after its upload URL expired.
 ASSET_UPLOAD_EXPIRY_MARGIN_SECONDS = get_from_env("ASSET_UPLOAD_EXPIRY_MARGIN_SECONDS", 24 * 60 * 60, cast=int)
 # The orphan sweep leaves stored objects written more recently than this, whether or not a row owns them.
@@ -442,6 +460,12 @@ _require(
     0 < RENDER_TIMEOUT_SECONDS and RENDER_TASK_TIME_LIMIT_SECONDS < CELERY_VISIBILITY_TIMEOUT_SECONDS,
     f"RENDER_TIMEOUT_SECONDS ({RENDER_TIMEOUT_SECONDS}) must be positive and, plus 60, less than "
     f"CELERY_VISIBILITY_TIMEOUT_SECONDS ({CELERY_VISIBILITY_TIMEOUT_SECONDS}): lower it or raise the visibility timeout.",
+)
+_require(
+    0 < REMOTION_CHECK_SECONDS <= REMOTION_POLL_AFTER_SECONDS < REMOTION_STALL_SECONDS,
+    f"REMOTION_CHECK_SECONDS ({REMOTION_CHECK_SECONDS}), REMOTION_POLL_AFTER_SECONDS ({REMOTION_POLL_AFTER_SECONDS}) "
+    f"and REMOTION_STALL_SECONDS ({REMOTION_STALL_SECONDS}) must be positive and in that order, each longer than the "
+    "last (the worker checks, then polls a silent server, then gives it up).",
 )
 _require(
     RENDER_MAX_CONCURRENT_PER_ORGANIZATION >= 1,

@@ -51,6 +51,10 @@ class RenderJob(TenantModel):
     lease_expires_at = models.DateTimeField(
         null=True, blank=True, help_text="While rendering: when a renderer that stopped reporting is presumed gone."
     )
+    # Remote engines (remotion): the renderer's job id for the current attempt, and what its signed callbacks
+    # reported, {attempt, status, progress, errors, at} (renders.callbacks); the waiting worker reads both.
+    remote_job_id = models.CharField(max_length=200, blank=True, default="")
+    remote_report = models.JSONField(null=True, blank=True)
 
     class Meta:
         db_table = "render_jobs"

@@ -5,7 +5,11 @@ the job renders.scheduling picks (only a `queued` job: one cancelled meanwhile i
 wake-up delivered twice claims a second job or nothing, never the same job twice. A claimed job
 holds a lease of RENDER_LEASE_SECONDS that a heartbeat thread renews while the worker lives; a worker that dies lets it lapse, and
 `renders_reap_lost` (beat) queues the job again, or fails it `worker_lost` after RENDER_MAX_ATTEMPTS. A
-run only finishes the attempt it claimed, so a run the reaper gave up on cannot overwrite a newer one.
+run only finishes the attempt it claimed, so a run the reaper gave up on cannot overwrite a newer one; an
+engine that lost its attempt (`EngineError(..., retry=True)`) has the job queued again the same way.
+
+A remote engine (remotion) renders elsewhere: the run gives it a presigned upload URL for the output and
+a signed callback URL (`RemoteDelivery`), waits while it reports, and heads the uploaded file.
 """
 
 import functools
@@ -20,12 +24,15 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import connections
+from django.urls import reverse
 from django.utils import timezone
 
 from assets.storage import StorageError, get_storage, object_key
 from renderowl.tenancy import dangerously_bypass_tenancy, tenant_context
-from renders.engines.base import EngineError
+from renders.callbacks import callback_secret, remote_report
+from renders.engines.base import EngineError, RemoteDelivery
 from renders.engines.ffmpeg import FFmpegEngine
+from renders.engines.remotion import RemotionEngine
 from renders.inputs import AssetRef, OutputSpec, RenderInput
 from renders.models import RenderJob
 from renders.scheduling import render_claim_next, render_wake_after
@@ -34,11 +41,14 @@ from renders.services import render_event, render_wake_on_commit
 logger = logging.getLogger(__name__)
 
 CONTENT_TYPES = {"mp4": "video/mp4", "webm": "video/webm", "gif": "image/gif", "png": "image/png", "jpg": "image/jpeg"}
-ENGINES = {"ffmpeg": FFmpegEngine}
+ENGINES = {"ffmpeg": FFmpegEngine, "remotion": RemotionEngine}
 # A render.progress event at most every PROGRESS_STEP of progress or PROGRESS_SECONDS, whichever comes first.
 PROGRESS_STEP = 0.1
 PROGRESS_SECONDS = 5.0
 SOURCE_URL_SECONDS = 6 * 60 * 60
+# A remote renderer's upload URL outlives the render's deadline by this much (a last upload in flight).
+UPLOAD_URL_MARGIN_SECONDS = 10 * 60
+MAX_URL_SECONDS = 7 * 24 * 60 * 60
 
 
 def render_next(*, clock=time.monotonic):
@@ -59,14 +69,13 @@ def _run(job, *, clock):
     try:
         with lease_heartbeat(job):
             result = _render(job, workdir=workdir, clock=clock)
-            _record_progress(job, 1.0, "uploading")
             key = output_key(job)
-            with result.path.open("rb") as stream:
-                get_storage().save(key=key, content_type=CONTENT_TYPES[job.output["format"]], stream=stream,
-                                   size=result.size)
-            stored = get_storage().head(key=key)
-        if stored is None or stored.size != result.size:
-            raise EngineError("output_mismatch", "The stored output does not match the rendered file; submit again.")
+            if result.path is not None:
+                _record_progress(job, 1.0, "uploading")
+                with result.path.open("rb") as stream:
+                    get_storage().save(key=key, content_type=CONTENT_TYPES[job.output["format"]], stream=stream,
+                                       size=result.size)
+            stored = _checked_output(job, key=key, expected_size=result.size)
     except EngineError as error:
         return _finish(organization_id, job_id, error=error)
     except StorageError as error:
@@ -76,7 +85,27 @@ def _run(job, *, clock):
         ))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return _finish(organization_id, job_id, key=key, size=result.size, duration_ms=result.duration_ms)
+    return _finish(organization_id, job_id, key=key, size=stored.size, duration_ms=result.duration_ms)
+
+
+def _checked_output(job, *, key, expected_size):
+    """The stored output as the store reports it, checked against what was rendered or, from a remote renderer,
+    against what the upload URL allowed (a store need not enforce what it signed)."""
+    stored = get_storage().head(key=key)
+    if stored is None:
+        raise EngineError("output_missing", "The renderer reported success but stored no output; submit again.")
+    content_type = CONTENT_TYPES[job.output["format"]]
+    if expected_size is not None:
+        matches = stored.size == expected_size
+    else:
+        matches = 0 < stored.size <= settings.RENDER_MAX_OUTPUT_BYTES and (
+            (stored.content_type or "").split(";", 1)[0].strip().lower() == content_type
+        )
+    if not matches:
+        if expected_size is None:
+            get_storage().delete(key=key)
+        raise EngineError("output_mismatch", "The stored output does not match the rendered file; submit again.")
+    return stored
 
 
 def _new_workdir(job):
@@ -173,12 +202,21 @@ def renders_reap_lost(*, now=None, limit=200):
                 render_wake_after(job)
                 failed += 1
             else:
-                job.status, job.stage, job.progress, job.queued_at = RenderJob.Status.QUEUED, "queued", 0.0, now
-                job.save(update_fields=["status", "stage", "progress", "queued_at", "lease_expires_at", "updated_at"])
-                render_event(job, "render.queued")
-                render_wake_on_commit()
+                _queue_again(job, now=now)
                 requeued += 1
     return requeued, failed
+
+
+def _queue_again(job, *, now):
+    """Queue a job whose attempt was lost (the caller holds its row lock) and wake a renderer once committed."""
+    job.status, job.stage, job.progress, job.queued_at = RenderJob.Status.QUEUED, "queued", 0.0, now
+    job.lease_expires_at = None
+    job.save(update_fields=[
+        "status", "stage", "progress", "queued_at", "lease_expires_at", "remote_job_id", "updated_at",
+    ])
+    render_event(job, "render.queued")
+    render_wake_on_commit()
+    return job.status
 
 
 def _render(job, *, workdir, clock):
@@ -192,14 +230,45 @@ def _render(job, *, workdir, clock):
         if throttle.due(fraction, stage):
             _record_progress(job, fraction, stage)
 
+    extra = {"delivery": _remote_delivery(job)} if engine.remote else {}
     return engine().render(
         input=render_input,
-        sources=_sources(render_input),
+        sources=_sources(render_input, urls=engine.remote),
         workdir=workdir,
         on_progress=on_progress,
         deadline=time.time() + settings.RENDER_TIMEOUT_SECONDS,
         cancelled=lambda: False,  # only a pending or queued job can be cancelled
+        **extra,
     )
+
+
+def _remote_delivery(job):
+    """Where a remote renderer PUTs this attempt's output, and how it reports back (renders.callbacks)."""
+    upload = get_storage().presigned_upload_up_to(
+        key=output_key(job), content_type=CONTENT_TYPES[job.output["format"]],
+        max_size=settings.RENDER_MAX_OUTPUT_BYTES,
+        expires_in=min(settings.RENDER_TIMEOUT_SECONDS + UPLOAD_URL_MARGIN_SECONDS, MAX_URL_SECONDS),
+    )
+    ids = {"organization_id": job.organization_id, "render_id": job.id, "attempt": job.attempts}
+    base_url = settings.REMOTION_CALLBACK_BASE_URL or settings.PUBLIC_BASE_URL
+    return RemoteDelivery(
+        render_id=job.id,
+        upload_url=upload.url,
+        upload_method=upload.method,
+        upload_headers=upload.headers,
+        callback_url=base_url + reverse("render-remote-callback", kwargs=ids),
+        callback_secret=callback_secret(**ids),
+        reports=functools.partial(remote_report, job),
+        dispatched=functools.partial(_record_remote_job, job),
+        abandoned_job_id=job.remote_job_id,  # still the previous attempt's: this one has not dispatched yet
+    )
+
+
+def _record_remote_job(job, remote_job_id):
+    with tenant_context(job.organization_id):
+        RenderJob.objects.filter(pk=job.pk, status=RenderJob.Status.RENDERING, attempts=job.attempts).update(
+            remote_job_id=remote_job_id, updated_at=timezone.now(),
+        )
 
 
 class ProgressThrottle:
@@ -233,12 +302,12 @@ def render_input_from(data):
     })
 
 
-def _sources(render_input):
-    """Each asset's local file when the store keeps files, else a signed download URL."""
+def _sources(render_input, *, urls=False):
+    """Each asset's local file when the store keeps files (and `urls` is not asked for), else a signed download URL."""
     storage = get_storage()
     sources = {}
     for name, ref in render_input.assets.items():
-        path = storage.local_path(key=ref.storage_key)
+        path = None if urls else storage.local_path(key=ref.storage_key)
         sources[name] = str(path) if path is not None else storage.presigned_download(
             key=ref.storage_key, expires_in=SOURCE_URL_SECONDS,
         ).url
@@ -271,6 +340,10 @@ def _finish_attempt(organization_id, job_id, *, attempt, error=None, key="", siz
         job = RenderJob.objects.select_for_update().get(pk=job_id)
         if job.status != RenderJob.Status.RENDERING or job.attempts != attempt:
             return job.status
+        if error is not None and error.retry and job.attempts < settings.RENDER_MAX_ATTEMPTS:
+            logger.warning("render attempt lost", extra={"render": job.id, "attempts": job.attempts, "code": error.code})
+            job.remote_job_id = ""  # the engine gave its remote job up itself: the next attempt need not cancel it
+            return _queue_again(job, now=timezone.now())
         job.completed_at = timezone.now()
         job.lease_expires_at = None
         if error is None:

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from renders.views import ProjectRenderViewSet, RenderViewSet
+from renders.views import ProjectRenderViewSet, RemoteRenderCallbackView, RenderViewSet
 
 router = SimpleRouter(trailing_slash=False)
 router.register("renders", RenderViewSet, basename="render")
@@ -12,5 +12,10 @@ urlpatterns = [
         "projects/<rid:project_id>/renders",
         ProjectRenderViewSet.as_view({"get": "list", "post": "create"}),
         name="project-render-list",
+    ),
+    path(
+        "engines/remotion/organizations/<uuid:organization_id>/renders/<rid:render_id>/attempts/<int:attempt>/callback",
+        RemoteRenderCallbackView.as_view(),
+        name="render-remote-callback",
     ),
 ]

@@ -1,12 +1,18 @@
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from projects.services import projects_live
+from renderowl.api.errors import PROBLEM_CONTENT_TYPE, ApiError
+from renderowl.api.schema import ProblemSerializer
+from renderowl.api.throttling import AddressRateThrottle
 from renderowl.api.viewsets import TenantViewSet
 from renderowl.errors import Invalid
+from renders.callbacks import MAX_CALLBACK_BYTES, callback_signature_valid, render_remote_callback
 from renders.models import RenderJob
 from renders.serializers import RenderCreateSerializer, RenderJobSerializer, RenderJobWithOutputSerializer
 from renders.services import render_cancel, render_create, render_output_download
@@ -101,3 +107,78 @@ class RenderViewSet(mixins.RetrieveModelMixin, TenantViewSet):
     def destroy(self, request, pk=None):
         job = get_object_or_404(self.get_queryset().select_for_update(of=("self",)), pk=pk)
         return Response(with_output_url(render_cancel(job=job)))
+
+
+class RemoteCallbackThrottle(AddressRateThrottle):
+    scope = "remote-callback"
+    rate_setting = "REMOTION_CALLBACKS_PER_MINUTE"
+
+
+class RemoteRenderCallbackView(APIView):
+    """A Remotion render server's callback on one attempt of a render: no API key, the per-attempt signature is
+    the credential (renders.callbacks)."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [RemoteCallbackThrottle]
+    parser_classes = []  # the raw body is what is signed; it is parsed only once verified
+
+    @extend_schema(
+        summary="A Remotion server's render callback",
+        operation_id="renders_remote_callback",
+        tags=["renders"],
+        auth=[],
+        request={"application/json": {"type": "object", "description": "Remotion's webhook body: {type, renderId, "
+                 "customData: {renderId}, progress?, outputFile?, timeToFinish?, errors?}."}},
+        parameters=[
+            OpenApiParameter("X-Remotion-Status", str, OpenApiParameter.HEADER, required=True,
+                             enum=["progress", "success", "error", "timeout"]),
+            OpenApiParameter("X-Remotion-Signature", str, OpenApiParameter.HEADER, required=True,
+                             description="sha512=<hex HMAC-SHA512 of the raw body with the job's webhook.secret>."),
+        ],
+        responses={
+            200: inline_serializer("RemoteCallbackAnswer", {"recorded": serializers.BooleanField(
+                help_text="False when the callback changed nothing (a repeat, or an attempt that is over).")}),
+            **{(code, PROBLEM_CONTENT_TYPE): OpenApiResponse(ProblemSerializer, description=description)
+               for code, description in (
+                (401, "X-Remotion-Signature is missing or wrong: nothing changed."),
+                (413, "The body is over 64 KiB."),
+                (429, "Too many callbacks from this address; see Retry-After."),
+            )},
+        },
+        description="Called by the platform's Remotion render servers at the webhook.url they were given, not by "
+        "API clients. A missing or wrong signature is a 401 and changes nothing; a repeated callback is answered "
+        "200 with recorded false. See docs/OPERATIONS.md, \"Remotion render servers\".",
+    )
+    def post(self, request, organization_id, render_id, attempt):
+        body = _capped_body(request)
+        ids = {"organization_id": organization_id, "render_id": render_id, "attempt": attempt}
+        if not callback_signature_valid(**ids, body=body, signature=request.headers.get("X-Remotion-Signature")):
+            raise ApiError(
+                "X-Remotion-Signature is missing or does not sign this body with the render's webhook.secret "
+                "(sha512=<hex HMAC-SHA512 of the raw body>).",
+                code="invalid_signature", status_code=status.HTTP_401_UNAUTHORIZED,
+            )
+        recorded = render_remote_callback(**ids, status=request.headers.get("X-Remotion-Status"), body=body)
+        return Response({"recorded": recorded})
+
+    def throttled(self, request, wait):
+        error = ApiError(
+            f"Too many callbacks from this address; retry after {wait:.0f} seconds.", code="rate_limited",
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+        )
+        error.wait = wait
+        raise error
+
+
+def _capped_body(request):
+    """The raw body, refused (413) by its declared length before it is read, or by its actual length after."""
+    too_large = ApiError(f"A callback body may hold at most {MAX_CALLBACK_BYTES} bytes.", code="callback_too_large",
+                         status_code=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if declared.isdigit() and int(declared) > MAX_CALLBACK_BYTES:
+        raise too_large
+    body = request.body
+    if len(body) > MAX_CALLBACK_BYTES:
+        raise too_large
+    return body

@@ -88,6 +88,16 @@ class Storage(abc.ABC):
         """A PUT of exactly `size` bytes of `content_type` to `key`; the signature covers all four and the expiry."""
 
     @abc.abstractmethod
+    def presigned_upload_up_to(
+        self, *, key: str, content_type: str, max_size: int, expires_in: int = 900
+    ) -> PresignedRequest:
+        """A PUT of `content_type` to `key` whose size is not known when signing (a render's output), stored once.
+
+        The local backend refuses more than `max_size` bytes; an S3 URL cannot bound the size, so the
+        caller `head`s the object and rejects one that is too large (or of another type).
+        """
+
+    @abc.abstractmethod
     def presigned_download(
         self, *, key: str, expires_in: int = 3600, filename: str | None = None
     ) -> PresignedRequest:

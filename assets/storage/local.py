@@ -45,12 +45,16 @@ class SignatureExpired(InvalidSignature):
 
 @dataclass(frozen=True)
 class UploadGrant:
-    """What a signed upload URL allows: one PUT of `size` bytes of `content_type` to `key` before `expires_at`."""
+    """What a signed upload URL allows: one PUT of `size` bytes of `content_type` to `key` before `expires_at`.
+
+    With `up_to`, `size` is the most the PUT may send (its Content-Length says how many it does).
+    """
 
     key: str
     content_type: str
     size: int
     expires_at: int
+    up_to: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,13 +85,18 @@ def _unsign(token, *, salt):
 
 def sign_upload(grant: UploadGrant) -> str:
     payload = {"k": grant.key, "t": grant.content_type, "n": grant.size, "e": grant.expires_at}
+    if grant.up_to:
+        payload["u"] = 1
     return signing.dumps(payload, salt=UPLOAD_SALT)
 
 
 def read_upload_token(token: str) -> UploadGrant:
     """The grant a token carries; raises InvalidSignature or SignatureExpired."""
     payload = _unsign(token, salt=UPLOAD_SALT)
-    return UploadGrant(key=payload["k"], content_type=payload["t"], size=payload["n"], expires_at=payload["e"])
+    return UploadGrant(
+        key=payload["k"], content_type=payload["t"], size=payload["n"], expires_at=payload["e"],
+        up_to=payload.get("u") == 1,
+    )
 
 
 def sign_download(grant: DownloadGrant) -> str:
@@ -122,6 +131,22 @@ class LocalStorage(Storage):
             url=f"{self.base_url}{path}",
             method="PUT",
             headers={"Content-Type": content_type, "Content-Length": str(size)},
+            expires_at=datetime.fromtimestamp(grant.expires_at, UTC),
+        )
+
+    def presigned_upload_up_to(self, *, key, content_type, max_size, expires_in=900):
+        grant = UploadGrant(
+            key=validate_key(key),
+            content_type=validate_content_type(content_type),
+            size=validate_size(max_size),
+            expires_at=_expires_at(expires_in),
+            up_to=True,
+        )
+        path = reverse("storage-upload", kwargs={"token": sign_upload(grant)})
+        return PresignedRequest(
+            url=f"{self.base_url}{path}",
+            method="PUT",
+            headers={"Content-Type": content_type},
             expires_at=datetime.fromtimestamp(grant.expires_at, UTC),
         )
 

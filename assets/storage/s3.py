@@ -101,6 +101,17 @@ class S3Storage(Storage):
             headers["If-None-Match"] = "*"
         return PresignedRequest(url=url, method="PUT", headers=headers, expires_at=expires_at)
 
+    def presigned_upload_up_to(self, *, key, content_type, max_size, expires_in=900):
+        validate_size(max_size)  # a presigned PUT cannot carry a size range: the caller heads the object
+        params = {"Bucket": self.bucket, "Key": validate_key(key), "ContentType": validate_content_type(content_type)}
+        if self.conditional_writes:
+            params["IfNoneMatch"] = "*"
+        url, expires_at = self._presign("put_object", params, expires_in)
+        headers = {"Content-Type": content_type}
+        if self.conditional_writes:
+            headers["If-None-Match"] = "*"
+        return PresignedRequest(url=url, method="PUT", headers=headers, expires_at=expires_at)
+
     def presigned_download(self, *, key, expires_in=3600, filename=None):
         params = {"Bucket": self.bucket, "Key": validate_key(key)}
         if filename:

@@ -93,7 +93,7 @@ def document_created_location(result, generator, request, public):
 class AutoSchema(SpectacularAutoSchema):
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())
-        if self.method == "POST":
+        if self.method == "POST" and self.get_auth():  # not on a renderer's keyless, signed callbacks
             parameters.append(
                 OpenApiParameter(
                     "Idempotency-Key",

@@ -68,3 +68,34 @@ class OrganizationRateThrottle(BaseThrottle):
 
     def wait(self):
         return self.retry_after
+
+
+class AddressRateThrottle(BaseThrottle):
+    """For endpoints without an API key (a renderer's callbacks): a fixed one-minute window per client address.
+
+    Subclasses name their `scope` and the setting holding the per-minute limit (`rate_setting`).
+    """
+
+    scope = ""
+    rate_setting = ""
+
+    def allow_request(self, request, view):
+        self.retry_after = None
+        now = time.time()
+        window = int(now // WINDOW_SECONDS)
+        key = f"ratelimit:{self.scope}:{self.get_ident(request)}:{window}"
+        pipe = get_redis().pipeline()
+        pipe.set(key, 0, ex=WINDOW_SECONDS + 1, nx=True)
+        pipe.incr(key)
+        try:
+            _, count = pipe.execute()
+        except redis.RedisError:
+            logger.warning("rate limiter unavailable; request allowed", exc_info=True)
+            return True
+        if count <= getattr(settings, self.rate_setting):
+            return True
+        self.retry_after = max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
+        return False
+
+    def wait(self):
+        return self.retry_after

@@ -7,6 +7,11 @@ a private working directory it may fill and that the caller removes afterwards, 
 callback, a wall-clock deadline and a cancellation probe. It returns the finished file's `RenderResult`
 or raises `EngineError`; whatever it started (processes, temporary files outside `workdir`) is gone by
 the time `render` returns or raises.
+
+An engine whose renderer runs elsewhere (`remote = True`: remotion) is also handed a `RemoteDelivery`:
+the presigned PUT its renderer uploads the output to, the callback URL and secret the renderer signs
+its reports with, and probes for what those callbacks recorded. Its sources are always signed URLs,
+and its `RenderResult` has no path: the caller checks the stored object itself.
 """
 
 from collections.abc import Callable
@@ -22,10 +27,14 @@ ProgressCallback = Callable[[float, str], None]
 
 @dataclass(frozen=True)
 class RenderResult:
-    """The produced file: where it is, its size in bytes, and its length probed from the file (0 for stills)."""
+    """The produced file: where it is, its size in bytes, and its length (0 for stills).
 
-    path: Path
-    size: int
+    A remote engine's file is already at `RemoteDelivery.upload`: `path` and `size` are None, and the
+    caller heads the stored object for its size.
+    """
+
+    path: Path | None
+    size: int | None
     duration_ms: int
 
 
@@ -36,22 +45,57 @@ class EngineError(Exception):
     props cannot be drawn as given), `source_not_allowed` (an input that is not http(s), lies outside the
     allowed directories, or whose URL the outbound guard refuses), `source_unavailable` (a URL input could not
     be downloaded in time), `source_too_large` (a URL input, or all of them, over the RENDER_MAX_*SOURCE_BYTES
-    limits), `render_failed` (ffmpeg itself failed).
+    limits), `render_failed` (the renderer itself failed); remote engines add `renderer_unavailable` (the
+    render server cannot be reached or refused to start the job) and `renderer_lost` (the server forgot the
+    job, or stopped reporting on it).
+
+    `retry`: the attempt was lost, not the job; the job is queued again while attempts remain
+    (RENDER_MAX_ATTEMPTS), and fails with this code after the last.
     """
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str, *, retry: bool = False):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.retry = retry
 
     def __repr__(self):
-        return f"EngineError({self.code!r}, {self.message!r})"
+        return f"EngineError({self.code!r}, {self.message!r}{', retry=True' if self.retry else ''})"
+
+
+@dataclass(frozen=True)
+class RemoteReport:
+    """What the renderer's signed callbacks reported for this attempt: the last `status`
+    (progress | success | error | timeout), the highest `progress`, the renderer's error messages, and when
+    (`at`, a time.time() value) the last callback came."""
+
+    status: str
+    progress: float
+    errors: tuple[str, ...]
+    at: float
+
+
+@dataclass(frozen=True)
+class RemoteDelivery:
+    """What the caller gives an engine whose renderer runs elsewhere (see the module docstring)."""
+
+    render_id: str
+    upload_url: str  # a presigned request: the renderer sends the output with `upload_method` and `upload_headers`
+    upload_method: str
+    upload_headers: dict
+    callback_url: str
+    callback_secret: str  # signs the renderer's callbacks; never logged, never shown
+    reports: Callable[[], RemoteReport | None]  # what the callbacks recorded so far (None: none yet)
+    dispatched: Callable[[str], None]  # records the renderer's job id
+    # The server's job of an earlier attempt whose worker was lost: nobody cancelled it, so the engine does.
+    abandoned_job_id: str = ""
 
 
 class Engine(Protocol):
     """Renders one `RenderInput` into a file inside `workdir`; see the module docstring for the contract."""
 
     name: str
+    remote: bool  # True: the renderer runs elsewhere and needs a RemoteDelivery
 
     def render(
         self,
@@ -62,6 +106,8 @@ class Engine(Protocol):
         on_progress: ProgressCallback,
         deadline: float | None,
         cancelled: Callable[[], bool],
+        delivery: RemoteDelivery | None = None,
     ) -> RenderResult:
-        """`deadline` is a `time.time()` value; `cancelled()` is asked about once a second while the render runs."""
+        """`deadline` is a `time.time()` value; `cancelled()` is asked about once a second while the render runs;
+        `delivery` is given to remote engines only."""
         ...

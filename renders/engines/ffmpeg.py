@@ -18,7 +18,7 @@ import imageio_ffmpeg
 from django.conf import settings
 from pymediainfo import MediaInfo
 
-from renders.engines.base import EngineError, ProgressCallback, RenderResult
+from renders.engines.base import EngineError, ProgressCallback, RemoteDelivery, RenderResult
 from renders.engines.fetch import SourceFetcher
 from renders.engines.graph import graph_compile
 from renders.engines.process import ffmpeg_run
@@ -31,6 +31,7 @@ class FFmpegEngine:
     """Renders `engine: ffmpeg` templates; see `renders.engines.base.Engine` for the contract."""
 
     name = "ffmpeg"
+    remote = False
 
     def __init__(self, *, executable: str | None = None, clock: Callable[[], float] = time.time):
         self.executable = executable or imageio_ffmpeg.get_ffmpeg_exe()
@@ -45,6 +46,7 @@ class FFmpegEngine:
         on_progress: ProgressCallback,
         deadline: float | None,
         cancelled: Callable[[], bool],
+        delivery: RemoteDelivery | None = None,
     ) -> RenderResult:
         workdir = Path(workdir)
         if cancelled():

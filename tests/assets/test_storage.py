@@ -29,6 +29,7 @@ from assets.storage import (
     safe_filename,
 )
 from renderowl.api.middleware import STREAMED_UPLOAD_PATH_PREFIX
+from renderowl.ids import random_token
 
 KEY = "org/3f0c/prj/prj_A/ast_B/clip.mp4"
 OTHER_KEY = "org/9e9e/prj/prj_X/ast_Y/clip.mp4"
@@ -402,3 +403,46 @@ def test_upload_whose_content_type_differs_only_by_parameters_is_stored_as_decla
     response = put(client, path, b'{"a":1}', content_type=sent)
     assert response.status_code == 201, response.content
     assert storage.head(key=KEY) == StoredObject(size=7, content_type="application/json")
+
+
+# Upload URLs of a size unknown when signing (a remote renderer's output)
+
+
+def fresh_key():
+    """A key no earlier test (or run: the S3 test bucket outlives them) has written."""
+    return f"org/3f0c/prj/prj_A/rnd_{random_token(12)}/output.mp4"
+
+
+@pytest.mark.parametrize("size", [1, 7, 10])
+def test_an_up_to_upload_url_stores_any_size_up_to_its_limit_once(storage, size):
+    key = fresh_key()
+    upload = storage.presigned_upload_up_to(key=key, content_type="video/mp4", max_size=10)
+    assert "Content-Length" not in upload.headers and upload.headers["Content-Type"] == "video/mp4"
+
+    response = requests.request(upload.method, upload.url, data=b"x" * size, headers=upload.headers, timeout=10)
+
+    assert response.status_code in (200, 201), response.content
+    assert storage.head(key=key) == StoredObject(size=size, content_type="video/mp4")
+    again = requests.request(upload.method, upload.url, data=b"y" * size, headers=upload.headers, timeout=10)
+    assert again.status_code in (409, 412)  # stored once: local refuses, S3 (If-None-Match: *) too
+
+
+def test_a_local_up_to_upload_url_refuses_more_than_its_limit_before_storing(client, asset_storage):
+    upload = get_storage().presigned_upload_up_to(key=KEY, content_type="video/mp4", max_size=10)
+
+    response = put(client, urlsplit(upload.url).path, b"x" * 11)
+
+    assert (response.status_code, response.json()["code"]) == (413, "upload_too_large")
+    assert response.json()["detail"] == "This URL accepts at most 10 bytes; nothing was stored."
+    assert not (asset_storage / KEY).exists()
+
+
+def test_an_s3_up_to_upload_url_signs_the_content_type_and_leaves_the_size_to_head(s3_storage):
+    key = fresh_key()
+    upload = s3_storage.presigned_upload_up_to(key=key, content_type="video/mp4", max_size=10)
+    query = parse_qs(urlsplit(upload.url).query)
+    assert query["X-Amz-SignedHeaders"] == ["content-type;host;if-none-match"]
+
+    # A real store cannot bound a presigned PUT's size: the render task's HEAD check does.
+    requests.put(upload.url, data=b"x" * 20, headers=upload.headers, timeout=10)
+    assert s3_storage.head(key=key).size == 20

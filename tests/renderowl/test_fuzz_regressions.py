@@ -71,7 +71,7 @@ def test_every_post_documents_the_same_idempotency_key_schema(openapi):
     schemas = {
         json.dumps(parameter_schema(openapi, path, "post", "Idempotency-Key")["schema"], sort_keys=True)
         for path, operations in openapi["paths"].items()
-        if "post" in operations
+        if "post" in operations and operations["post"].get("security")  # a renderer's signed callback takes none
     }
     assert len(schemas) == 1, schemas
 
