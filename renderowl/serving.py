@@ -16,7 +16,11 @@ ASGIHandler already reads the body first; this subclass adds what production nee
   path, which takes a declared Content-Length of at most the largest asset size; a view may also
   refuse a request from its headers before any of the body is read (`refuse_before_body`);
 - streamed responses (downloads, static files) read from their file chunk by chunk in a worker
-  thread, never all at once: stock Django materialises a synchronous iterator into a list.
+  thread, never all at once: stock Django materialises a synchronous iterator into a list;
+- a response streamed from an asynchronous iterator (Server-Sent Events) runs on the loop alone,
+  holding no request thread and no database connection however long it lasts, and is stopped when
+  its client disconnects; such loop code borrows a request thread, for a short piece of database
+  work, with `in_request_thread`.
 """
 
 import asyncio
@@ -33,6 +37,7 @@ from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.base import BaseHandler
+from django.db import close_old_connections
 from django.http import FileResponse
 from django.http.response import HttpResponseBase
 from django.urls import Resolver404, resolve, set_script_prefix
@@ -48,6 +53,7 @@ from renderowl.logging import current_request_id
 
 logger = logging.getLogger("renderowl.request")
 _current_scope: contextvars.ContextVar[dict] = contextvars.ContextVar("renderowl_asgi_scope")
+_request_threads: contextvars.ContextVar[ThreadPoolExecutor] = contextvars.ContextVar("renderowl_request_threads")
 
 
 class _Body(tempfile.SpooledTemporaryFile):
@@ -83,9 +89,11 @@ class RenderowlASGIHandler(ASGIHandler):
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
         # The path decides how much body may be read; read_body only gets `receive`.
         token = _current_scope.set(scope)
+        threads_token = _request_threads.set(self.request_threads)
         try:
             await self.handle(scope, receive, send)
         finally:
+            _request_threads.reset(threads_token)
             _current_scope.reset(token)
 
     async def handle(self, scope, receive, send):
@@ -102,7 +110,10 @@ class RenderowlASGIHandler(ASGIHandler):
                     self.request_threads, contextvars.copy_context().run, self._respond, scope, body
                 )
             try:
-                await self.send_response(response, send)
+                if response.streaming and response.is_async:
+                    await self._send_until_disconnect(response, send, receive)
+                else:
+                    await self.send_response(response, send)
             finally:
                 if response.streaming or body.refusal is not None:
                     await sync_to_async(response.close, thread_sensitive=False)()
@@ -204,6 +215,23 @@ class RenderowlASGIHandler(ASGIHandler):
             response.streaming_content = _iterate_in_threads(response.streaming_content)
         await super().send_response(response, send)
 
+    async def _send_until_disconnect(self, response, send, receive):
+        """Send an asynchronous stream until it ends or its client disconnects, whichever comes first.
+
+        An idle stream writes nothing for a while, so a write failing is no way to learn that its
+        client left; stopping the stream runs its iterator's cleanup (its `finally`) on the loop.
+        """
+        sending = asyncio.ensure_future(self.send_response(response, send))
+        leaving = asyncio.ensure_future(_disconnected(receive))
+        try:
+            await asyncio.wait((sending, leaving), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sending, leaving):
+                task.cancel()
+            await asyncio.gather(sending, leaving, return_exceptions=True)
+        if not sending.cancelled() and sending.exception() is not None:
+            raise sending.exception()
+
 
 def _body_limit(scope, headers):
     """(the most bytes this request's body may have, None to read none, a refusal before reading any or None)."""
@@ -234,6 +262,35 @@ def _refusal_response(refusal):
     if refusal == "invalid_content_length":
         return plain_problem_response(400, code="invalid_content_length", detail="Content-Length is not a number.")
     return request_too_large_response()
+
+
+async def in_request_thread(function, *args):
+    """`function(*args)` on one of the process's request threads, for loop code that needs the database briefly.
+
+    A streamed response's iterator runs on the loop and holds no connection; this lends it a request
+    thread's (reused, health-checked as a request's would be) rather than opening one more. Outside
+    RenderowlASGIHandler (Django's test client, another server) it runs as `sync_to_async` would.
+    """
+    threads = _request_threads.get(None)
+    if threads is None:
+        return await sync_to_async(function)(*args)
+    return await asyncio.get_running_loop().run_in_executor(
+        threads, contextvars.copy_context().run, _as_request_work, function, *args
+    )
+
+
+def _as_request_work(function, *args):
+    close_old_connections()
+    try:
+        return function(*args)
+    finally:
+        close_old_connections()
+
+
+async def _disconnected(receive):
+    """Return once the client has disconnected; what else `receive` brings (the rest of an unread body) is dropped."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 async def _iterate_in_threads(iterator):

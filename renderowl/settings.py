@@ -456,6 +456,19 @@ _require(
     RENDER_MAX_SOURCE_BYTES > 0 and RENDER_MAX_TOTAL_SOURCE_BYTES > 0 and RENDER_SOURCE_TIMEOUT_SECONDS > 0,
     "RENDER_MAX_SOURCE_BYTES, RENDER_MAX_TOTAL_SOURCE_BYTES and RENDER_SOURCE_TIMEOUT_SECONDS must be positive.",
 )
+# GET /v1/renders/{id}/events (Server-Sent Events, renders/streaming.py): an idle stream sends a comment every
+# KEEPALIVE seconds (keep it under the reverse proxy's read timeout, 60 s) and reads the job from the database every
+# RECONCILE seconds; a stream ends after MAX seconds (clients reconnect), and an organization holds PER_ORGANIZATION.
+RENDER_EVENTS_KEEPALIVE_SECONDS = get_from_env("RENDER_EVENTS_KEEPALIVE_SECONDS", 15.0, cast=float)
+RENDER_EVENTS_RECONCILE_SECONDS = get_from_env("RENDER_EVENTS_RECONCILE_SECONDS", 60.0, cast=float)
+RENDER_EVENTS_MAX_SECONDS = get_from_env("RENDER_EVENTS_MAX_SECONDS", 600.0, cast=float)
+RENDER_EVENTS_PER_ORGANIZATION = get_from_env("RENDER_EVENTS_PER_ORGANIZATION", 100, cast=int)
+_require(
+    min(RENDER_EVENTS_KEEPALIVE_SECONDS, RENDER_EVENTS_RECONCILE_SECONDS, RENDER_EVENTS_MAX_SECONDS) > 0
+    and RENDER_EVENTS_PER_ORGANIZATION >= 1,
+    "RENDER_EVENTS_KEEPALIVE_SECONDS, RENDER_EVENTS_RECONCILE_SECONDS and RENDER_EVENTS_MAX_SECONDS must be positive, "
+    "and RENDER_EVENTS_PER_ORGANIZATION at least 1.",
+)
 _require(
     0 < RENDER_TIMEOUT_SECONDS and RENDER_TASK_TIME_LIMIT_SECONDS < CELERY_VISIBILITY_TIMEOUT_SECONDS,
     f"RENDER_TIMEOUT_SECONDS ({RENDER_TIMEOUT_SECONDS}) must be positive and, plus 60, less than "

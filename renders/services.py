@@ -11,6 +11,7 @@ from events.services import event_emit
 from projects.services import project_lock_for_child
 from renderowl.celery import enqueue
 from renderowl.errors import Conflict, Invalid, NotFound
+from renders.feed import render_feed_publish_on_commit
 from renders.models import RenderJob
 from renders.validation import render_input_resolve
 
@@ -21,11 +22,12 @@ MAX_WEBHOOK_URL = 2048
 
 
 def render_event(job, type):
-    """Record `type` for the job, also sent to the job's own webhookUrl if it has one."""
-    event_emit(
+    """Record `type` for the job, also sent to the job's own webhookUrl if it has one, and to its live feed."""
+    event = event_emit(
         type=type, instance=job, organization_id=job.organization_id, project_id=job.project_id,
         target_urls=[job.webhook_url] if job.webhook_url else [],
     )
+    render_feed_publish_on_commit(job=job, event=event)
 
 
 def render_create(

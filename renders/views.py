@@ -1,13 +1,17 @@
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from projects.services import projects_live
 from renderowl.api.errors import PROBLEM_CONTENT_TYPE, ApiError
+from renderowl.api.renderers import ProblemJSONContentNegotiation
 from renderowl.api.schema import ProblemSerializer
 from renderowl.api.throttling import AddressRateThrottle
 from renderowl.api.viewsets import TenantViewSet
@@ -16,6 +20,7 @@ from renders.callbacks import MAX_CALLBACK_BYTES, callback_signature_valid, rend
 from renders.models import RenderJob
 from renders.serializers import RenderCreateSerializer, RenderJobSerializer, RenderJobWithOutputSerializer
 from renders.services import render_cancel, render_create, render_output_download
+from renders.streaming import EVENT_STREAM, last_event_id, render_event_stream
 
 
 def with_output_url(job):
@@ -24,6 +29,13 @@ def with_output_url(job):
     job.output_url = download.url if download else None
     job.output_url_expires_at = download.expires_at if download else None
     return RenderJobWithOutputSerializer(job).data
+
+
+class EventStreamNegotiation(ProblemJSONContentNegotiation):
+    """Any Accept will do: the stream is text/event-stream whatever is asked, and its errors problem+json."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
 
 
 class ProjectRenderViewSet(mixins.ListModelMixin, TenantViewSet):
@@ -86,7 +98,7 @@ class ProjectRenderViewSet(mixins.ListModelMixin, TenantViewSet):
 
 
 class RenderViewSet(mixins.RetrieveModelMixin, TenantViewSet):
-    """One render: read it (with a signed outputUrl once completed), cancel it."""
+    """One render: read it (with a signed outputUrl once completed), follow its events, cancel it."""
 
     queryset = RenderJob.objects.all()
     serializer_class = RenderJobWithOutputSerializer
@@ -108,6 +120,47 @@ class RenderViewSet(mixins.RetrieveModelMixin, TenantViewSet):
         job = get_object_or_404(self.get_queryset().select_for_update(of=("self",)), pk=pk)
         return Response(with_output_url(render_cancel(job=job)))
 
+    @extend_schema(
+        summary="Follow a render's events",
+        parameters=[
+            OpenApiParameter(
+                "Last-Event-ID", str, OpenApiParameter.HEADER,
+                description="The id of the last event received: the stream resumes after it (EventSource sends it "
+                "when it reconnects).",
+            ),
+        ],
+        responses={
+            (200, EVENT_STREAM): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="Server-Sent Events, one per state or progress change: `id:` (resume with "
+                "Last-Event-ID) and `data:` the RenderJob as GET returns it, outputUrl included once completed. "
+                "Without Last-Event-ID the first event is the current state. The stream ends after a final status "
+                "(completed, failed, cancelled), and after RENDER_EVENTS_MAX_SECONDS in any case (reconnect with "
+                "Last-Event-ID); while idle it sends `: keepalive` comments.",
+                examples=[OpenApiExample("A render's stream", value=(
+                    "retry: 2000\n\n"
+                    "id: 1767225600000-0\n"
+                    'data: {"id":"rnd_…","status":"queued","progress":0.0,…,"outputUrl":null}\n\n'
+                    ": keepalive\n\n"
+                    "id: 1767225601250-0\n"
+                    'data: {"id":"rnd_…","status":"rendering","stage":"preparing","progress":0.0,…}\n\n'
+                ))],
+            ),
+            204: OpenApiResponse(description="The stream already sent the final state: nothing more will come."),
+            (503, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+                ProblemSerializer, description="events_unavailable: retry after Retry-After seconds, or poll meanwhile.",
+            ),
+        },
+        description="A stream per render, without polling: text/event-stream whatever Accept says. 429 "
+        "too_many_event_streams when the organization already has RENDER_EVENTS_PER_ORGANIZATION streams open.",
+    )
+    @action(detail=True, methods=["get"], url_path="events", content_negotiation_class=EventStreamNegotiation)
+    def events(self, request, pk=None):
+        resume_after = last_event_id(request)
+        job = self.get_object()
+        if request.method == "HEAD":
+            return HttpResponse(content_type=EVENT_STREAM)
+        return render_event_stream(job=job, last_event_id=resume_after)
 
 class RemoteCallbackThrottle(AddressRateThrottle):
     scope = "remote-callback"

@@ -43,6 +43,8 @@ def test_every_body_is_typed_camel_case_and_errors_are_problem_json():
             for status, response in operation["responses"].items():
                 if status.startswith(("4", "5")):
                     assert list(response["content"]) == ["application/problem+json"], (route, method, status)
+                elif (route, status) == ("/v1/renders/{renderId}/events", "200"):
+                    assert list(response["content"]) == ["text/event-stream"]  # the one streamed answer
                 elif status != "204":
                     assert "application/json" in response["content"], (route, method, status)
             if method == "post" and operation.get("security"):  # a renderer's signed callback takes no key
