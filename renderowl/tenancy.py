@@ -88,6 +88,22 @@ def dangerously_bypass_tenancy(*, reason, routine=False):
         _bypass_reason.reset(token)
 
 
+@contextmanager
+def operator_tenant_context(organization_id):
+    """From an operator path (the admin), act for one organization exactly as its own requests and tasks do.
+
+    The bypass is suspended for the block, which runs in `tenant_context`: the application role under
+    row-level security. So a service called here locks and writes on the connection whose commit also
+    releases its on-commit work (events, tasks), not on the owner's transaction, which commits later.
+    """
+    token = _bypass_reason.set(None)
+    try:
+        with tenant_context(organization_id):
+            yield
+    finally:
+        _bypass_reason.reset(token)
+
+
 def tenancy_bypassed():
     """Whether the current code runs inside dangerously_bypass_tenancy()."""
     return _bypass_reason.get() is not None
