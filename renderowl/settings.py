@@ -327,11 +327,13 @@ CELERY_TASK_ROUTES = {
     "renderowl.prune_idempotency_records_task": {"queue": "schedules"},
     "projects.clear_expired_previous_secrets_task": {"queue": "schedules"},
     "renders.reap_lost_renders_task": {"queue": "schedules"},
+    "renders.expire_render_outputs_task": {"queue": "schedules"},
 }
 # Keys are the rows django-celery-beat keeps: renaming one leaves the old row behind, still firing.
 CELERY_BEAT_SCHEDULE = {
     "prune-idempotency-records": {"task": "renderowl.prune_idempotency_records_task", "schedule": 60 * 60},
     "reap-lost-renders": {"task": "renders.reap_lost_renders_task", "schedule": 30},
+    "expire-render-outputs": {"task": "renders.expire_render_outputs_task", "schedule": 10 * 60},
     "clear-expired-previous-webhook-secrets": {
         "task": "projects.clear_expired_previous_secrets_task",
         "schedule": 60 * 60,
@@ -408,6 +410,13 @@ RENDER_TASK_TIME_LIMIT_SECONDS = RENDER_TIMEOUT_SECONDS + 60
 # until RENDER_MAX_ATTEMPTS attempts have started; then it fails with worker_lost.
 RENDER_LEASE_SECONDS = get_from_env("RENDER_LEASE_SECONDS", 120, cast=int)
 RENDER_MAX_ATTEMPTS = get_from_env("RENDER_MAX_ATTEMPTS", 2, cast=int)
+# A completed render's output is deleted this many days after completion (beat, `prunerenders`); the job stays.
+RENDER_OUTPUT_RETENTION_DAYS = get_from_env("RENDER_OUTPUT_RETENTION_DAYS", 30, cast=int)
+_require(
+    RENDER_OUTPUT_RETENTION_DAYS >= 1,
+    f"RENDER_OUTPUT_RETENTION_DAYS must be at least 1 (day), not {RENDER_OUTPUT_RETENTION_DAYS}: outputs are "
+    "deleted that many days after their render completed.",
+)
 _require(
     0 < RENDER_TIMEOUT_SECONDS and RENDER_TASK_TIME_LIMIT_SECONDS < CELERY_VISIBILITY_TIMEOUT_SECONDS,
     f"RENDER_TIMEOUT_SECONDS ({RENDER_TIMEOUT_SECONDS}) must be positive and, plus 60, less than "

@@ -5,6 +5,7 @@ from django.conf import settings
 
 from renderowl.tenancy import current_organization_id
 from renders.rendering import render_run, renders_reap_lost
+from renders.retention import render_outputs_expire
 
 
 @shared_task(
@@ -23,3 +24,9 @@ def reap_lost_renders_task():
     """Beat: queue again the renders whose worker died mid-render, or fail them after RENDER_MAX_ATTEMPTS."""
     requeued, failed = renders_reap_lost()
     return requeued + failed
+
+
+@shared_task(name="renders.expire_render_outputs_task")
+def expire_render_outputs_task():
+    """Beat: let go of outputs past RENDER_OUTPUT_RETENTION_DAYS (a share per run) and queue their files' deletion."""
+    return render_outputs_expire()
