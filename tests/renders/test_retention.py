@@ -14,7 +14,6 @@ from django.utils import timezone
 from assets.models import ObjectDeletion
 from assets.storage import get_storage
 from assets.tasks import sweep_object_deletions_task
-from renderowl.tenancy import tenant_context
 from renders.models import RenderJob
 from renders.rendering import output_key
 from renders.retention import render_outputs_expire_batch
@@ -149,12 +148,12 @@ def test_prunerenders_reports_a_file_the_store_refuses_and_beat_deletes_it_later
     job = completed(tenant, project, template, worked)
     key = row(job["id"]).output_key
     # From here on the store is S3, behind a proxy that refuses to delete this job's files.
-    s3_behind_proxy = request.getfixturevalue("s3_behind_proxy")
-    s3_objects = request.getfixturevalue("s3_objects")
+    proxy = request.getfixturevalue("s3_behind_proxy")
+    bucket_keys = request.getfixturevalue("s3_objects")
     get_storage().save(key=key, content_type="video/mp4", stream=io.BytesIO(b"the output"))
-    assert key in s3_objects()
+    assert key in bucket_keys()
     completed_days_ago(job["id"], 31)
-    s3_behind_proxy.refused_deletes.add(job["id"])
+    proxy.refused_deletes.add(job["id"])
 
     lines = run("prunerenders", "--older-than", "30d")
 
@@ -162,14 +161,14 @@ def test_prunerenders_reports_a_file_the_store_refuses_and_beat_deletes_it_later
     assert lines[1].startswith(f"file {key} of render {job['id']} not deleted (StorageError: ")
     assert lines[1].endswith("; queued for retry")
     assert lines[-1] == "Expired the outputs of 1 renders: 0 files deleted, 1 queued for retry."
-    assert key in s3_objects() and tenant.client.get(f"/v1/renders/{job['id']}").json()["outputUrl"] is None
+    assert key in bucket_keys() and tenant.client.get(f"/v1/renders/{job['id']}").json()["outputUrl"] is None
     [deletion] = deletions()
     assert (deletion.reason, deletion.attempts) == ("retention", 1)
 
-    s3_behind_proxy.refused_deletes.clear()
+    proxy.refused_deletes.clear()
     with time_machine.travel(deletion.next_attempt_at + timedelta(seconds=1)):
         assert worked(lambda: sweep_object_deletions_task.apply()).get() == 1
-    assert key not in s3_objects() and deletions() == []
+    assert key not in bucket_keys() and deletions() == []
 
 
 @pytest.mark.parametrize("args, message", [
