@@ -13,10 +13,10 @@ from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "renderowl.settings")
 
-RENDER_QUEUES = ("renders.high", "renders.normal", "renders.low")
 # Each kind of work has its own queue and worker pool (Procfile); `schedules` carries only the periodic
-# schedulers that beat sends, so a burst of renders, assets or events never delays them.
-QUEUES = (*RENDER_QUEUES, "assets", "events", "webhooks", "automations", "schedules", "default")
+# schedulers that beat sends, so a burst of renders, assets or events never delays them. `renders` only
+# wakes renderers: the jobs wait in PostgreSQL, which orders them (renders.scheduling).
+QUEUES = ("renders", "assets", "events", "webhooks", "automations", "schedules", "default")
 ORGANIZATION_HEADER = "organization_id"
 
 logger = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def enqueue(task_name, *args, organization_id=None, queue=None):
     Tasks are named, not imported, so a service never imports its own app's task module. Only for
     work that a sweep recovers (outbox events, asset processing, leased deliveries): a broker outage
     is logged, not raised, because the state that asks for the work is already committed. `queue`
-    overrides the task's route in CELERY_TASK_ROUTES (a render's priority queue).
+    overrides the task's route in CELERY_TASK_ROUTES.
     """
     headers = {ORGANIZATION_HEADER: str(organization_id)} if organization_id else {}
     if task_name not in app.tasks:  # a web process has not imported the apps' task modules yet

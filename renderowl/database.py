@@ -74,8 +74,17 @@ THIRD_PARTY_TABLE_PRIVILEGES = {
     # Readable so that runserver and `showmigrations` can check it; never writable.
     "django_migrations": ("SELECT",),
 }
-# The narrow SECURITY DEFINER paths the application role may call (see their migrations).
-APP_ROLE_FUNCTIONS = ("api_key_lookup(text)",)
+
+
+def app_role_functions():
+    """The narrow SECURITY DEFINER paths the application role may call: each platform app's
+    `app_role_functions` (signatures such as "api_key_lookup(text)"; see the migrations that create them)."""
+    return [
+        function
+        for app_config in apps.get_app_configs()
+        if is_platform_app(app_config.label)
+        for function in getattr(app_config, "app_role_functions", ())
+    ]
 
 
 def app_role_table_privileges():
@@ -137,7 +146,7 @@ def database_grant_app_role(*, using=OWNER_DB_ALIAS):
             for (sequence,) in cursor.fetchall():
                 run("GRANT USAGE, SELECT ON SEQUENCE {sequence} TO {role}", sequence=sql.Identifier(sequence))
                 done.append(f"granted USAGE, SELECT on sequence {sequence}")
-        for function in APP_ROLE_FUNCTIONS:
+        for function in app_role_functions():
             cursor.execute("SELECT to_regprocedure(%s)", [function])
             if cursor.fetchone()[0] is None:
                 done.append(f"skipped function {function}: not migrated yet")

@@ -296,8 +296,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_VISIBILITY_TIMEOUT_SECONDS = get_from_env("CELERY_VISIBILITY_TIMEOUT_SECONDS", 60 * 60, cast=int)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT_SECONDS,
-    # A worker drains its queues strictly in the order of its -Q list (renders.high before
-    # renders.normal before renders.low), instead of kombu's default round robin.
+    # A worker drains its queues strictly in the order of its -Q list (webhooks before events),
+    # instead of kombu's default round robin.
     "queue_order_strategy": "priority",
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -307,12 +307,12 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # One queue per kind of work, each drained by its own pool (Procfile, docs/OPERATIONS.md "Processes").
 # Deliveries have `webhooks` to themselves, so first attempts never wait behind a burst of events;
 # the periodic schedulers have `schedules`, so no burst of anything delays the dispatcher or a sweep.
-# Render tasks choose their queue (renders.high|normal|low) when they are sent.
+# Renderers are woken on `renders` and pick the job from PostgreSQL (renders.scheduling: priority, fair share).
 CELERY_TASK_ROUTES = {
     "events.publish_event_task": {"queue": "events"},
     "webhooks.deliver_task": {"queue": "webhooks"},
     "assets.process_asset_task": {"queue": "assets"},
-    "renders.render_task": {"queue": "renders.normal"},  # render_create names the job's priority queue
+    "renders.render_next_task": {"queue": "renders"},
     "assets.delete_stored_objects_task": {"queue": "assets"},
     # Lists the whole store: storage work, too long for the schedules pool (beat queues it through
     # assets.queue_orphaned_objects_sweep_task).
@@ -328,12 +328,14 @@ CELERY_TASK_ROUTES = {
     "projects.clear_expired_previous_secrets_task": {"queue": "schedules"},
     "renders.reap_lost_renders_task": {"queue": "schedules"},
     "renders.expire_render_outputs_task": {"queue": "schedules"},
+    "renders.wake_renderers_task": {"queue": "schedules"},
 }
 # Keys are the rows django-celery-beat keeps: renaming one leaves the old row behind, still firing.
 CELERY_BEAT_SCHEDULE = {
     "prune-idempotency-records": {"task": "renderowl.prune_idempotency_records_task", "schedule": 60 * 60},
     "reap-lost-renders": {"task": "renders.reap_lost_renders_task", "schedule": 30},
     "expire-render-outputs": {"task": "renders.expire_render_outputs_task", "schedule": 10 * 60},
+    "wake-renderers": {"task": "renders.wake_renderers_task", "schedule": 30},
     "clear-expired-previous-webhook-secrets": {
         "task": "projects.clear_expired_previous_secrets_task",
         "schedule": 60 * 60,
@@ -410,6 +412,9 @@ RENDER_TASK_TIME_LIMIT_SECONDS = RENDER_TIMEOUT_SECONDS + 60
 # until RENDER_MAX_ATTEMPTS attempts have started; then it fails with worker_lost.
 RENDER_LEASE_SECONDS = get_from_env("RENDER_LEASE_SECONDS", 120, cast=int)
 RENDER_MAX_ATTEMPTS = get_from_env("RENDER_MAX_ATTEMPTS", 2, cast=int)
+# At most this many of one organization's jobs render at once; a freed slot goes to the highest waiting
+# priority, then to the organization with the fewest rendering (renders.scheduling, docs/ARCHITECTURE.md).
+RENDER_MAX_CONCURRENT_PER_ORGANIZATION = get_from_env("RENDER_MAX_CONCURRENT_PER_ORGANIZATION", 2, cast=int)
 # A completed render's output is deleted this many days after completion (beat, `prunerenders`); the job stays.
 RENDER_OUTPUT_RETENTION_DAYS = get_from_env("RENDER_OUTPUT_RETENTION_DAYS", 30, cast=int)
 _require(
@@ -421,6 +426,10 @@ _require(
     0 < RENDER_TIMEOUT_SECONDS and RENDER_TASK_TIME_LIMIT_SECONDS < CELERY_VISIBILITY_TIMEOUT_SECONDS,
     f"RENDER_TIMEOUT_SECONDS ({RENDER_TIMEOUT_SECONDS}) must be positive and, plus 60, less than "
     f"CELERY_VISIBILITY_TIMEOUT_SECONDS ({CELERY_VISIBILITY_TIMEOUT_SECONDS}): lower it or raise the visibility timeout.",
+)
+_require(
+    RENDER_MAX_CONCURRENT_PER_ORGANIZATION >= 1,
+    f"RENDER_MAX_CONCURRENT_PER_ORGANIZATION ({RENDER_MAX_CONCURRENT_PER_ORGANIZATION}) must be at least 1.",
 )
 
 LOG_LEVEL = get_from_env("LOG_LEVEL", "INFO")

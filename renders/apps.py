@@ -6,6 +6,8 @@ class RendersConfig(AppConfig):
 
     name = "renders"
     default_auto_field = "django.db.models.BigAutoField"
+    # The scheduler picks the next job across organizations (renders.scheduling, migration 0002).
+    app_role_functions = ("render_pick_next(integer)",)
 
     def ready(self):
         from assets.signals import asset_deleting, stored_objects_unowned

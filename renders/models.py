@@ -65,7 +65,9 @@ class RenderJob(TenantModel):
             models.Index(fields=["organization", "template_id"], condition=Q(status__in=["pending", "queued", "rendering"]),
                          name="render_active_template"),
             models.Index(fields=["lease_expires_at"], condition=Q(status="rendering"), name="render_lease"),
-            models.Index(fields=["priority", "queued_at"], condition=Q(status="queued"), name="render_queued"),
+            # The scheduler (renders.scheduling): the waiting jobs, and when each organization last started one.
+            models.Index(fields=["organization", "queued_at"], condition=Q(status="queued"), name="render_waiting"),
+            models.Index(fields=["organization", "started_at"], name="render_org_started"),
             models.Index(fields=["completed_at"], condition=Q(status="completed", output_deleted_at__isnull=True),
                          name="render_output_kept"),
         ]

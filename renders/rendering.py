@@ -1,7 +1,8 @@
 """Running one render job: claim it, render it with its engine outside any transaction, store the output.
 
-Each state change is its own short tenant transaction; the render itself holds none. Running twice is
-safe: only a `queued` job is claimed, and a job cancelled meanwhile is left as it is. A claimed job
+Each state change is its own short tenant transaction; the render itself holds none. A renderer claims
+the job renders.scheduling picks (only a `queued` job: one cancelled meanwhile is never claimed), so a
+wake-up delivered twice claims a second job or nothing, never the same job twice. A claimed job
 holds a lease of RENDER_LEASE_SECONDS that its progress renews; a worker that dies lets it lapse, and
 `renders_reap_lost` (beat) queues the job again, or fails it `worker_lost` after RENDER_MAX_ATTEMPTS. A
 run only finishes the attempt it claimed, so a run the reaper gave up on cannot overwrite a newer one.
@@ -24,6 +25,7 @@ from renders.engines.base import EngineError
 from renders.engines.ffmpeg import FFmpegEngine
 from renders.inputs import AssetRef, OutputSpec, RenderInput
 from renders.models import RenderJob
+from renders.scheduling import render_claim_next, render_wake_after
 from renders.services import render_event, render_wake_on_commit
 
 logger = logging.getLogger(__name__)
@@ -36,11 +38,19 @@ PROGRESS_SECONDS = 5.0
 SOURCE_URL_SECONDS = 6 * 60 * 60
 
 
-def render_run(*, organization_id, job_id, clock=time.monotonic):
-    """Render the queued job `job_id` to completion or failure; returns its final status (or None if not claimed)."""
-    job = _claim(organization_id, job_id)
+def render_next(*, clock=time.monotonic):
+    """Claim the job the scheduler picks next and render it to completion or failure.
+
+    Returns (job id, final status), or None when no job may start now.
+    """
+    job = render_claim_next()
     if job is None:
         return None
+    return job.id, _run(job, clock=clock)
+
+
+def _run(job, *, clock):
+    organization_id, job_id = job.organization_id, job.id
     _finish = functools.partial(_finish_attempt, attempt=job.attempts)
     workdir = Path(tempfile.mkdtemp(prefix=f"{job.id}-"))
     try:
@@ -111,30 +121,15 @@ def renders_reap_lost(*, now=None, limit=200):
                 )}
                 job.save(update_fields=["status", "completed_at", "error", "lease_expires_at", "updated_at"])
                 render_event(job, "render.failed")
+                render_wake_after(job)
                 failed += 1
             else:
                 job.status, job.stage, job.progress, job.queued_at = RenderJob.Status.QUEUED, "queued", 0.0, now
                 job.save(update_fields=["status", "stage", "progress", "queued_at", "lease_expires_at", "updated_at"])
                 render_event(job, "render.queued")
-                render_wake_on_commit(job)
+                render_wake_on_commit()
                 requeued += 1
     return requeued, failed
-
-
-def _claim(organization_id, job_id):
-    with tenant_context(organization_id):
-        job = RenderJob.objects.select_for_update().filter(pk=job_id).first()
-        if job is None or job.status != RenderJob.Status.QUEUED:
-            return None
-        now = timezone.now()
-        job.status = RenderJob.Status.RENDERING
-        job.stage = "preparing"
-        job.started_at = now
-        job.attempts += 1
-        job.lease_expires_at = now + timedelta(seconds=settings.RENDER_LEASE_SECONDS)
-        job.save(update_fields=["status", "stage", "started_at", "attempts", "lease_expires_at", "updated_at"])
-        render_event(job, "render.started")
-        return job
 
 
 def _render(job, *, workdir, clock):
@@ -239,4 +234,5 @@ def _finish_attempt(organization_id, job_id, *, attempt, error=None, key="", siz
             event = "render.failed"
         job.save()
         render_event(job, event)
+        render_wake_after(job)
         return job.status

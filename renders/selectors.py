@@ -8,7 +8,7 @@ from django.utils import timezone
 from renderowl.tenancy import dangerously_bypass_tenancy
 from renders.models import RenderJob
 
-# Serve order: renderers take renders.high before renders.normal before renders.low.
+# The order the scheduler serves them in (renders.scheduling): high, then normal, then low.
 PRIORITIES = (RenderJob.Priority.HIGH, RenderJob.Priority.NORMAL, RenderJob.Priority.LOW)
 
 

@@ -3,24 +3,21 @@
 import dataclasses
 from urllib.parse import urlsplit
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from assets.selectors import assets_live
 from events.services import event_emit
 from projects.services import project_lock_for_child
-from renderowl.celery import enqueue_on_commit
+from renderowl.celery import enqueue
 from renderowl.errors import Conflict, Invalid, NotFound
 from renders.models import RenderJob
 from renders.validation import render_input_resolve
 
-RENDER_TASK = "renders.render_task"
+# Renderers are woken through the broker and pick their job from PostgreSQL (renders.scheduling).
+RENDER_TASK = "renders.render_next_task"
+RENDER_QUEUE = "renders"
 MAX_WEBHOOK_URL = 2048
-
-
-def render_queue(priority):
-    """The Celery queue of a priority: renderers consume renders.high before renders.normal before renders.low."""
-    return f"renders.{priority}"
 
 
 def render_event(job, type):
@@ -69,13 +66,21 @@ def render_create(
         return job
     job.save(force_insert=True)
     render_event(job, "render.queued")
-    render_wake_on_commit(job)
+    render_wake_on_commit()
     return job
 
 
-def render_wake_on_commit(job):
-    """Once the transaction commits, have a renderer take up the queued `job` (the scheduler's one entry point)."""
-    enqueue_on_commit(RENDER_TASK, job.id, organization_id=job.organization_id, queue=render_queue(job.priority))
+def render_wake_on_commit():
+    """Once the transaction commits, wake a renderer: it starts whichever job the scheduler picks then.
+
+    The one way a queued job reaches a renderer (submission, a retry, a lost worker's job queued again).
+    """
+    transaction.on_commit(render_wake, robust=True)
+
+
+def render_wake():
+    """Wake a renderer now; False if the broker refused (beat's renders_wake_waiting makes up for it)."""
+    return enqueue(RENDER_TASK, queue=RENDER_QUEUE)
 
 
 def _lock_used_assets(*, organization_id, project_id, resolved):
@@ -168,7 +173,7 @@ def render_retry(*, job):
         "attempts_before_retry", "updated_at",
     ])
     render_event(job, "render.queued")
-    render_wake_on_commit(job)
+    render_wake_on_commit()
     return job
 
 

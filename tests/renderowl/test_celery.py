@@ -39,7 +39,7 @@ def wait_for(marker, timeout=20):
 
 def test_configuration_matches_the_design():
     conf = app.conf
-    assert {q.name for q in conf.task_queues} >= {"renders.high", "renders.normal", "renders.low", "assets", "webhooks", "automations"}
+    assert {q.name for q in conf.task_queues} >= {"renders", "assets", "webhooks", "automations"}
     assert set(QUEUES) == {q.name for q in conf.task_queues}
     assert (conf.task_acks_late, conf.task_reject_on_worker_lost, conf.worker_prefetch_multiplier) == (True, True, 1)
     assert conf.task_serializer == "json" and conf.accept_content == ["json"]

@@ -10,7 +10,7 @@ import uuid
 import yaml
 from django.conf import settings
 
-from renderowl.celery import QUEUES, RENDER_QUEUES, app
+from renderowl.celery import QUEUES, app
 from renderowl.redis import get_redis
 from tests.renderowl.worker_tasks import record_execution
 
@@ -19,7 +19,7 @@ ROUTED = {
     "events.publish_event_task": "events",
     "webhooks.deliver_task": "webhooks",
     "assets.process_asset_task": "assets",
-    "renders.render_task": "renders.normal",  # render_create names the job's own priority queue
+    "renders.render_next_task": "renders",
     "assets.delete_stored_objects_task": "assets",
     "assets.sweep_orphaned_objects_task": "assets",
     "events.sweep_unpublished_events_task": "schedules",
@@ -33,6 +33,7 @@ ROUTED = {
     "projects.clear_expired_previous_secrets_task": "schedules",
     "renders.reap_lost_renders_task": "schedules",
     "renders.expire_render_outputs_task": "schedules",
+    "renders.wake_renderers_task": "schedules",
 }
 
 
@@ -59,12 +60,12 @@ def queue_of(task_name):
     return app.amqp.router.route({}, task_name)["queue"].name
 
 
-def test_each_queue_is_drained_by_exactly_one_pool_and_renders_by_priority():
+def test_each_queue_is_drained_by_exactly_one_pool_deliveries_first():
     pools = procfile_pools()
     assert set(pools) == {"renders", "assets", "events", "schedules"}
     consumed = [queue for queues in pools.values() for queue in queues]
     assert sorted(consumed) == sorted(QUEUES)  # every queue once: none forgotten, none shared
-    assert pools["renders"] == list(RENDER_QUEUES) == ["renders.high", "renders.normal", "renders.low"]
+    assert pools["renders"] == ["renders"]  # wake-ups only: the scheduler orders the jobs in PostgreSQL
     assert pools["schedules"] == ["schedules"]
     assert pools["events"][:2] == ["webhooks", "events"]  # deliveries before new fan-outs
     assert app.conf.broker_transport_options["queue_order_strategy"] == "priority"
@@ -106,6 +107,7 @@ def test_every_scheduled_task_runs_on_the_schedules_queue():
         "clear-expired-previous-webhook-secrets",
         "reap-lost-renders",
         "expire-render-outputs",
+        "wake-renderers",
         "dispatch-due-webhook-deliveries",
         "sweep-unpublished-events",
         "sweep-stale-asset-processing",
@@ -125,21 +127,22 @@ def wait_for_length(key, length, worker, timeout=60):
         time.sleep(0.05)
 
 
-def test_the_render_pool_drains_high_before_normal_before_low_whatever_arrived_first():
-    key = f"test:render-order:{uuid.uuid4()}"
+def test_the_events_pool_drains_its_queues_in_order_whatever_arrived_first():
+    key = f"test:queue-order:{uuid.uuid4()}"
     with app.connection_for_write() as connection:
-        for queue in RENDER_QUEUES:
+        for queue in procfile_pools()["events"]:
             connection.default_channel.queue_purge(queue)
-    # Queued while no render worker runs, oldest first: three low, one normal, then two high.
-    for label, queue in [("low-1", "renders.low"), ("low-2", "renders.low"), ("low-3", "renders.low"),
-                         ("normal-1", "renders.normal"), ("high-1", "renders.high"), ("high-2", "renders.high")]:
+    # Queued while no events worker runs, oldest first: the default and automations queues, then events,
+    # then two webhook deliveries.
+    for label, queue in [("default-1", "default"), ("automations-1", "automations"), ("events-1", "events"),
+                         ("events-2", "events"), ("webhooks-1", "webhooks"), ("webhooks-2", "webhooks")]:
         record_execution.apply_async(args=[key, label], queue=queue)
 
     # The Procfile's own command line, one process (so prefetch is one message), plus the test task.
-    command = procfile()["renders"] + " --include tests.renderowl.worker_tasks --loglevel WARNING"
+    command = procfile()["events"] + " --include tests.renderowl.worker_tasks --loglevel WARNING"
     worker = subprocess.Popen(
         ["sh", "-c", f"exec {command}"],
-        env={**os.environ, "DJANGO_ENV": "test", "RENDERS_CONCURRENCY": "1"},
+        env={**os.environ, "DJANGO_ENV": "test", "EVENTS_CONCURRENCY": "1"},
         cwd=settings.BASE_DIR,
     )
     try:
@@ -153,5 +156,5 @@ def test_the_render_pool_drains_high_before_normal_before_low_whatever_arrived_f
             worker.wait()
 
     order = [label.decode() for label in get_redis().lrange(key, 0, -1)]
-    # Round robin would have run high-1, normal-1, low-1, high-2, low-2, low-3.
-    assert order == ["high-1", "high-2", "normal-1", "low-1", "low-2", "low-3"]
+    # Round robin would have run webhooks-1, events-1, automations-1, default-1, webhooks-2, events-2.
+    assert order == ["webhooks-1", "webhooks-2", "events-1", "events-2", "automations-1", "default-1"]

@@ -10,7 +10,7 @@ from assets.storage import get_storage
 from events.models import Event
 from renderowl.tenancy import tenant_context
 from renders.models import RenderJob
-from renders.rendering import render_run
+from renders.tasks import render_next_task
 from tests.renders.conftest import upload_media, upload_template
 
 SMALL = {"format": "mp4", "width": 160, "height": 90, "fps": 10}
@@ -144,7 +144,7 @@ def test_the_task_only_claims_a_queued_job_so_running_it_twice_changes_nothing(t
     job_id = worked(lambda: submit(tenant, project, template)).json()["id"]
     before = events_of(tenant, job_id)
 
-    assert render_run(organization_id=tenant.id, job_id=job_id) is None
+    assert render_next_task() is None
 
     assert tenant.client.get(f"/v1/renders/{job_id}").json()["attempts"] == 1
     assert events_of(tenant, job_id) == before
@@ -154,7 +154,7 @@ def test_a_job_cancelled_before_its_task_runs_is_left_cancelled(tenant, project,
     job = queued(tenant, project, template)
     assert tenant.client.delete(f"/v1/renders/{job['id']}").status_code == 200
 
-    assert render_run(organization_id=tenant.id, job_id=job["id"]) is None
+    assert render_next_task() is None
 
     assert tenant.client.get(f"/v1/renders/{job['id']}").json()["status"] == "cancelled"
 
@@ -315,12 +315,11 @@ def test_timestamps_follow_the_job(tenant, project, template):
 
 
 @pytest.mark.parametrize("priority", ["low", "normal", "high"])
-def test_a_render_is_queued_on_its_prioritys_queue_once_committed(
-    tenant, project, template, priority, django_capture_on_commit_callbacks
-):
+def test_a_submission_wakes_a_renderer_once_committed(tenant, project, template, priority,
+                                                       django_capture_on_commit_callbacks):
     from celery.signals import before_task_publish
 
-    from renderowl.redis import get_redis
+    from renderowl.celery import app
 
     published = []
 
@@ -330,17 +329,17 @@ def test_a_render_is_queued_on_its_prioritys_queue_once_committed(
     before_task_publish.connect(record, weak=False)
     try:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            job = queued(tenant, project, template, priority=priority)
-        assert not [entry for entry in published if entry[0] == "renders.render_task"]  # nothing before the commit
+            queued(tenant, project, template, priority=priority)
+        assert not [entry for entry in published if entry[0] == "renders.render_next_task"]  # nothing before the commit
         for callback in callbacks:
             callback()
     finally:
         before_task_publish.disconnect(record)
-        redis = get_redis()
-        for key in redis.keys(f"renders.{priority}*"):  # no worker of this test database will consume it
-            redis.delete(key)
+        with app.connection_for_write() as broker:  # no worker of this test database will consume it
+            broker.default_channel.queue_purge("renders")
 
-    assert ("renders.render_task", f"renders.{priority}", [job["id"]]) in published
+    # A wake-up names no job: the renderer picks one from PostgreSQL (see test_scheduling.py).
+    assert ("renders.render_next_task", "renders", []) in published
 
 
 def test_a_render_past_render_timeout_seconds_fails_with_render_timeout(tenant, project, template, worked, settings):

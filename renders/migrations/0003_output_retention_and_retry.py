@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('renders', '0001_initial'),
+        ('renders', '0002_scheduler'),
     ]
 
     operations = [
@@ -19,10 +19,6 @@ class Migration(migrations.Migration):
             model_name='renderjob',
             name='output_deleted_at',
             field=models.DateTimeField(blank=True, help_text='When the output was deleted, RENDER_OUTPUT_RETENTION_DAYS after completion.', null=True),
-        ),
-        migrations.AddIndex(
-            model_name='renderjob',
-            index=models.Index(condition=models.Q(('status', 'queued')), fields=['priority', 'queued_at'], name='render_queued'),
         ),
         migrations.AddIndex(
             model_name='renderjob',
