@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import transaction
 
 from renderowl.errors import DomainError, NotFound
 from renderowl.tenancy import operator_tenant_context
@@ -17,6 +18,12 @@ class RenderJobAdmin(admin.ModelAdmin):
     search_fields = ["id", "project__id", "template_id", "organization__slug"]
     readonly_fields = [field.name for field in RenderJob._meta.fields]
     actions = ["retry", "cancel"]
+
+    @transaction.non_atomic_requests
+    def changelist_view(self, request, extra_context=None):
+        # The actions commit each job in its own tenant transaction (operator_tenant_context), so its events
+        # and its renderer's wake-up go out once it is committed, never from inside the admin's bypass.
+        return super().changelist_view(request, extra_context)
 
     def has_add_permission(self, request):
         return False
@@ -37,7 +44,6 @@ class RenderJobAdmin(admin.ModelAdmin):
         """Run `service(job=…)` on each job, locked in its organization's own transaction; one message per job."""
         for job_id, organization_id in queryset.order_by("id").values_list("id", "organization_id"):
             try:
-                # Outside the admin's bypass: the job's events and its renderer's task go out once this commits.
                 with operator_tenant_context(organization_id):
                     job = RenderJob.objects.select_for_update().filter(pk=job_id).first()
                     if job is None:

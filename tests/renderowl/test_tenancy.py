@@ -147,6 +147,9 @@ def test_an_operator_acting_for_one_organization_leaves_the_bypass_for_that_bloc
             assert list(Project.objects.values_list("id", flat=True)) == [mine["id"]]
             assert raw_rows("SELECT count(*) FROM projects") == [(1,)]
         assert tenancy_bypassed() and Project.objects.count() == 2
+        with transaction.atomic(), pytest.raises(RuntimeError, match="non_atomic_requests"):
+            with operator_tenant_context(tenant.id):
+                pass
 
 
 @pytest.mark.django_db(transaction=True)
