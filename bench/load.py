@@ -6,6 +6,17 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+# How every throughput scenario runs, the projects API's (bench/run.py) and the renders API's
+# (bench/render_api.py) alike: gunicorn processes, client connections, warm-up, rounds.
+WORKERS = 2
+CONNECTIONS = 4
+WARMUP_SECONDS = 1.0
+ROUNDS = 8
+SLICE_SECONDS = 2.0
+THROUGHPUT_HEADERS = [
+    "scenario", "requests", "req/s", "p50 ms", "p99 ms", "p50 ms by round", "req/s ÷ base", "p50 ÷ base", "p99 ÷ base",
+]
+
 
 class UnexpectedResponse(RuntimeError):
     """The server answered a benchmark request with something other than 200."""
@@ -31,6 +42,65 @@ class Sample:
         ordered = sorted(self.latencies)
         rank = max(1, round(fraction * len(ordered)))
         return ordered[rank - 1] * 1000
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    paths: list[str]
+    headers: dict[str, str]
+    port: int
+
+
+@dataclass
+class Measurement:
+    """All requests of one scenario, with each round's p50 kept to show the noise."""
+
+    sample: Sample
+    round_p50s_ms: list[float]
+
+
+def measure(scenarios):
+    """Warm every scenario up, then run ROUNDS rounds that each give every scenario one slice of load."""
+    for scenario in scenarios:
+        run_slice(scenario, WARMUP_SECONDS)
+    measurements = {scenario.name: Measurement(Sample(), []) for scenario in scenarios}
+    for round_number in range(ROUNDS):
+        # Rotate the order so that no scenario always runs first or right after the same neighbour.
+        shift = round_number % len(scenarios)
+        for scenario in scenarios[shift:] + scenarios[:shift]:
+            sample = run_slice(scenario, SLICE_SECONDS)
+            measurements[scenario.name].sample.add(sample)
+            measurements[scenario.name].round_p50s_ms.append(sample.percentile_ms(0.50))
+    return measurements
+
+
+def run_slice(scenario, seconds):
+    return generate_load(
+        port=scenario.port, paths=scenario.paths, headers=scenario.headers, duration=seconds, connections=CONNECTIONS
+    )
+
+
+def throughput_rows(measurements, *, baseline):
+    """One THROUGHPUT_HEADERS row per measurement, with its ratios to the measurement named `baseline`."""
+    base = measurements[baseline].sample
+    rows = []
+    for name, measurement in measurements.items():
+        sample = measurement.sample
+        rows.append(
+            [
+                name,
+                f"{len(sample.latencies):,}",
+                f"{sample.requests_per_second:.0f}",
+                f"{sample.percentile_ms(0.50):.2f}",
+                f"{sample.percentile_ms(0.99):.2f}",
+                f"{min(measurement.round_p50s_ms):.2f}-{max(measurement.round_p50s_ms):.2f}",
+                f"{sample.requests_per_second / base.requests_per_second:.2f}",
+                f"{sample.percentile_ms(0.50) / base.percentile_ms(0.50):.2f}",
+                f"{sample.percentile_ms(0.99) / base.percentile_ms(0.99):.2f}",
+            ]
+        )
+    return rows
 
 
 def generate_load(*, port, paths, headers, duration, connections):

@@ -11,7 +11,9 @@ assets: a generated ~500 MB video uploaded through the local backend's signed PU
 to disk directly, and its metadata extraction by asset_process (time, peak RSS) beside pymediainfo called
 directly on the same file (bench/assets.py).
 renders: the built-in FFmpeg engine rendering a 10 s 1280x720 scene beside one hand-written ffmpeg command for
-the same output, and its render time per minute of 1080p30 output (bench/render_engine.py).
+the same output, and its render time per minute of 1080p30 output (bench/render_engine.py); then, with gunicorn
+and the Procfile's renders: worker, submit -> rendering latency with an idle worker, and GET /v1/renders/{id}
+beside the projects benchmark's bare-view baseline (bench/render_api.py).
 
 Prints the results and writes them to bench/results/latest.txt.
 """
@@ -21,7 +23,6 @@ import os
 import platform
 import sys
 from contextlib import ExitStack
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -44,48 +45,39 @@ from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from bench.assets import run_assets  # noqa: E402
-from bench.load import Sample, generate_load, get_json  # noqa: E402
+from bench.load import (  # noqa: E402
+    CONNECTIONS,
+    ROUNDS,
+    SLICE_SECONDS,
+    THROUGHPUT_HEADERS,
+    WARMUP_SECONDS,
+    WORKERS,
+    Scenario,
+    get_json,
+    measure,
+    throughput_rows,
+)
+from bench.render_api import run_render_api  # noqa: E402
 from bench.render_engine import run_render_engine  # noqa: E402
 from bench.seed import bench_organization_create, bench_organization_delete  # noqa: E402
 from bench.server import gunicorn, web_command  # noqa: E402
+from bench.views import BASELINE  # noqa: E402
 from bench.webhook_fanout import run_webhook_fanout  # noqa: E402
 
 PROJECT_COUNT = 20_500
 DEEP_OFFSET = 20_000
 WALK_PAGE_SIZE = 100
 DETAIL_SAMPLE_SIZE = 500
-WORKERS = 2
-CONNECTIONS = 4
-WARMUP_SECONDS = 1.0
-ROUNDS = 8
-SLICE_SECONDS = 2.0
 QUERY_COUNT_LIMITS = (1, 20, 100)
 SQL_PREVIEW_CHARS = 150
 RESULTS_DIR = ROOT / "bench" / "results"
 
-BASELINE = "baseline: bare Django view, 1 row by pk"
 DETAIL = "GET /v1/projects/{id}"
 LIST_100 = "GET /v1/projects?limit=100"
 FIRST_PAGE = "GET /v1/projects?limit=20 (first page)"
 DEEP_PAGE = f"GET /v1/projects?limit=20 (after {DEEP_OFFSET:,} rows)"
 COMPARED = "[compared]"
 BENCHMARKS = ("projects", "webhooks", "assets", "renders")
-
-
-@dataclass(frozen=True)
-class Scenario:
-    name: str
-    paths: list[str]
-    headers: dict[str, str]
-    port: int
-
-
-@dataclass
-class Measurement:
-    """All requests of one scenario, with each round's p50 kept to show the noise."""
-
-    sample: Sample
-    round_p50s_ms: list[float]
 
 
 class Report:
@@ -128,6 +120,7 @@ def main(argv):
         run_assets(report, root=ROOT, results_dir=RESULTS_DIR)
     if "renders" in selected:
         run_render_engine(report)
+        run_render_api(report, root=ROOT, results_dir=RESULTS_DIR)
     report.save(RESULTS_DIR / "latest.txt")
     print(f"\nWritten to {(RESULTS_DIR / 'latest.txt').relative_to(ROOT)}.")
 
@@ -238,53 +231,11 @@ def walk_to_deep_cursor(report, port, auth):
     return cursor
 
 
-def measure(scenarios):
-    """Warm every scenario up, then run ROUNDS rounds that each give every scenario one slice of load."""
-    for scenario in scenarios:
-        run_slice(scenario, WARMUP_SECONDS)
-    measurements = {scenario.name: Measurement(Sample(), []) for scenario in scenarios}
-    for round_number in range(ROUNDS):
-        # Rotate the order so that no scenario always runs first or right after the same neighbour.
-        shift = round_number % len(scenarios)
-        for scenario in scenarios[shift:] + scenarios[:shift]:
-            sample = run_slice(scenario, SLICE_SECONDS)
-            measurements[scenario.name].sample.add(sample)
-            measurements[scenario.name].round_p50s_ms.append(sample.percentile_ms(0.50))
-    return measurements
-
-
-def run_slice(scenario, seconds):
-    return generate_load(
-        port=scenario.port, paths=scenario.paths, headers=scenario.headers, duration=seconds, connections=CONNECTIONS
-    )
-
-
 def report_throughput(report, measurements, *, label=""):
-    baseline = measurements[BASELINE + label].sample
-    rows = []
-    for name, measurement in measurements.items():
-        sample = measurement.sample
-        rows.append(
-            [
-                name,
-                f"{len(sample.latencies):,}",
-                f"{sample.requests_per_second:.0f}",
-                f"{sample.percentile_ms(0.50):.2f}",
-                f"{sample.percentile_ms(0.99):.2f}",
-                f"{min(measurement.round_p50s_ms):.2f}-{max(measurement.round_p50s_ms):.2f}",
-                f"{sample.requests_per_second / baseline.requests_per_second:.2f}",
-                f"{sample.percentile_ms(0.50) / baseline.percentile_ms(0.50):.2f}",
-                f"{sample.percentile_ms(0.99) / baseline.percentile_ms(0.99):.2f}",
-            ]
-        )
     report.line()
     server = f"the compared server {label}" if label else "the Procfile's web command"
     report.line(f"Throughput and latency under {server} ({WORKERS} processes, {CONNECTIONS} connections)")
-    report.table(
-        ["scenario", "requests", "req/s", "p50 ms", "p99 ms", "p50 ms by round", "req/s ÷ base", "p50 ÷ base",
-         "p99 ÷ base"],
-        rows,
-    )
+    report.table(THROUGHPUT_HEADERS, throughput_rows(measurements, baseline=BASELINE + label))
 
 
 def report_keyset(report, first, deep):

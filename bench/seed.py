@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db import connections, transaction
 
+from events.models import Event
 from organizations.models import Organization
 from organizations.services import api_key_create, organization_create
 from projects.models import Project
@@ -46,7 +47,9 @@ def bench_organization_create(*, project_count, sample_size):
 
 
 def bench_organization_delete(*, organization_id):
-    """Delete the organization and, by cascade, everything it owns."""
+    """Delete the organization and, by cascade, everything it owns, and its events (which name it by id only)."""
     with dangerously_bypass_tenancy(reason="bench: delete organization"):
         with transaction.atomic(using=OWNER_DB_ALIAS):
             Organization.objects.filter(pk=organization_id).delete()
+            # Left behind, the events the run did not publish would be republished by the next sweep.
+            Event.objects.filter(organization_id=organization_id).delete()

@@ -54,8 +54,16 @@ def web_command(root):
     """BENCH_WEB_COMMAND, or the Procfile's `web:` command: what `make run` serves."""
     if os.environ.get("BENCH_WEB_COMMAND"):
         return os.environ["BENCH_WEB_COMMAND"]
+    return procfile_command(root, "web")
+
+
+def procfile_command(root, process_type):
+    """The Procfile's command for `process_type` (web, renders, …), as `make run` starts it."""
     lines = (Path(root) / "Procfile").read_text().splitlines()
-    return dict(line.split(": ", 1) for line in lines if line.strip())["web"]
+    commands = dict(line.split(": ", 1) for line in lines if line.strip() and not line.startswith("#"))
+    if process_type not in commands:
+        raise RuntimeError(f"The Procfile has no {process_type}: line; the benchmark starts that process from it.")
+    return commands[process_type]
 
 
 def _free_port():

@@ -7,6 +7,8 @@ from django.http import Http404, JsonResponse
 from projects.models import Project
 from renderowl.tenancy import tenant_context
 
+# The name of its scenario in every report that measures against it (the projects and the renders API).
+BASELINE = "baseline: bare Django view, 1 row by pk"
 # The columns the API's project representation carries, so both return the same payload.
 PROJECT_COLUMNS = ("id", "name", "slug", "description", "metadata", "created_at", "updated_at", "deleted_at")
 

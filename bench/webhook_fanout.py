@@ -118,7 +118,7 @@ def run_webhook_fanout(report, *, root, results_dir):
             environment = {
                 "DJANGO_SETTINGS_MODULE": "bench.settings",
                 "DJANGO_ENV": os.environ.get("DJANGO_ENV", "development"),
-                "WEBHOOKS_ALLOW_LOOPBACK": "true",
+                "OUTBOUND_ALLOW_LOOPBACK": "true",
             }
             with celery_worker(
                 app=app,
@@ -149,7 +149,7 @@ def fanout_organization_create(*, urls):
         organization = organization_create(name="Renderowl webhook bench", slug=f"bench-{secrets.token_hex(6)}")
     try:
         # The registration check refuses loopback unless allowed; the worker gets the same permission.
-        with tenant_context(organization.id), override_settings(WEBHOOKS_ALLOW_LOOPBACK=True):
+        with tenant_context(organization.id), override_settings(OUTBOUND_ALLOW_LOOPBACK=True):
             project = project_create(organization=organization, name="Webhook bench")
             for url in urls:
                 endpoint_create(organization=organization, url=url)

@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import shlex
 import socket
 import subprocess
 import sys
@@ -12,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+
+from bench.server import procfile_command
 
 READY_TIMEOUT_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 20
@@ -60,6 +63,70 @@ def celery_worker(*, app, queues, concurrency, root, log_path, environment):
             _stop(process)
             with app.connection_for_write() as connection:
                 worker.purged = sum(connection.default_channel.queue_purge(queue) or 0 for queue in queues)
+
+
+@contextmanager
+def procfile_worker(process_type, *, app, root, log_path, environment):
+    """Start the Procfile's `process_type:` worker exactly as `make run` does (its command, through a shell that
+    expands its ${VAR:-default}s), wait until it answers, yield a Worker, then stop it as `celery_worker` does.
+
+    The queues it consumes are read from the command's -Q, so the benchmark follows the Procfile when they change.
+    """
+    command = procfile_command(root, process_type)
+    queues = celery_queues(command)
+    _check_queues_are_free(app, queues)
+    env = {
+        **os.environ,
+        **environment,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    }
+    with open(log_path, "w") as log:
+        # `exec`: the worker is the child itself, so its PID is the one stopped and recognised in its stats.
+        process = subprocess.Popen(
+            ["sh", "-c", f"exec {command}"], cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        worker = Worker(pid=process.pid, name="")
+        try:
+            worker.name = _wait_for_pid(app, process, log_path)
+            yield worker
+        finally:
+            _stop(process)
+            with app.connection_for_write() as connection:
+                worker.purged = sum(connection.default_channel.queue_purge(queue) or 0 for queue in queues)
+
+
+def celery_queues(command):
+    """The queues a `celery worker` command line consumes (its -Q / --queues)."""
+    words = shlex.split(command)
+    for index, word in enumerate(words):
+        if word in ("-Q", "--queues") and index + 1 < len(words):
+            return tuple(words[index + 1].split(","))
+        if word.startswith("--queues="):
+            return tuple(word.removeprefix("--queues=").split(","))
+    raise WorkerFailed(f"The command {command!r} names no -Q queues; the benchmark must know which queues to check.")
+
+
+def _wait_for_pid(app, process, log_path):
+    """Wait until the worker whose main process is `process` answers; returns its node name (the Procfile's -n)."""
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise WorkerFailed(f"The Celery worker exited with status {process.returncode}; see {log_path}.")
+        replies = app.control.inspect(timeout=PING_TIMEOUT_SECONDS).stats() or {}
+        for name, stats in replies.items():
+            if stats.get("pid") == process.pid:
+                return name
+    raise WorkerFailed(f"The Celery worker did not answer within {READY_TIMEOUT_SECONDS} s; see {log_path}.")
+
+
+def worker_idle(app, worker, *, timeout):
+    """Wait until `worker` runs no task (its last one has returned); False if it still runs one after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        replies = app.control.inspect(destination=[worker.name], timeout=PING_TIMEOUT_SECONDS).active() or {}
+        if replies.get(worker.name) == []:
+            return True
+    return False
 
 
 def _check_queues_are_free(app, queues):

@@ -1,5 +1,6 @@
 """Django settings, read from the environment (12-factor); see docs/OPERATIONS.md for every variable."""
 
+import tempfile
 from pathlib import Path
 
 from renderowl.env import as_bool, as_list, as_networks, checked_secret_key, database_settings, get_from_env
@@ -192,11 +193,22 @@ SPECTACULAR_SETTINGS = {
 EVENTS_REPUBLISH_AFTER_SECONDS = get_from_env("EVENTS_REPUBLISH_AFTER_SECONDS", 5 * 60, cast=int)
 EVENTS_MAX_REPUBLISH_ATTEMPTS = get_from_env("EVENTS_MAX_REPUBLISH_ATTEMPTS", 10, cast=int)
 
+# Outbound requests to customers' URLs, webhooks and render sources alike (see docs/OPERATIONS.md, "Outbound
+# requests"). The operator's own ranges (a VPC, a VPN) are refused on top of the built-in private and reserved
+# ones; loopback is allowed for local development. WEBHOOKS_DENY_NETWORKS and WEBHOOKS_ALLOW_LOOPBACK are the
+# older names, still read: denied networks add up, and OUTBOUND_ALLOW_LOOPBACK wins when both are set.
+OUTBOUND_DENY_NETWORKS = list(dict.fromkeys(
+    get_from_env("OUTBOUND_DENY_NETWORKS", [], cast=as_networks)
+    + get_from_env("WEBHOOKS_DENY_NETWORKS", [], cast=as_networks)
+))
+OUTBOUND_ALLOW_LOOPBACK = get_from_env(
+    "OUTBOUND_ALLOW_LOOPBACK",
+    get_from_env("WEBHOOKS_ALLOW_LOOPBACK", DJANGO_ENV == "development", cast=as_bool),
+    cast=as_bool,
+)
+
 # Webhook delivery (see docs/OPERATIONS.md, "Webhooks").
-WEBHOOKS_ALLOW_LOOPBACK = get_from_env("WEBHOOKS_ALLOW_LOOPBACK", DJANGO_ENV == "development", cast=as_bool)
 WEBHOOKS_REQUIRE_HTTPS = get_from_env("WEBHOOKS_REQUIRE_HTTPS", PRODUCTION, cast=as_bool)
-# The operator's own ranges (a VPC, a VPN) refused on top of the built-in private and reserved ones.
-WEBHOOKS_DENY_NETWORKS = get_from_env("WEBHOOKS_DENY_NETWORKS", [], cast=as_networks)
 WEBHOOK_TIMEOUT_SECONDS = get_from_env("WEBHOOK_TIMEOUT_SECONDS", 10, cast=float)
 # A hard ceiling on one attempt task, whatever a slow receiver does (a trickled response defeats
 # socket timeouts); the task's soft limit is 5 seconds less.
@@ -403,12 +415,15 @@ _require(
 # test key carry a small TEST watermark; text layers without a font use RENDER_DEFAULT_FONT (a font file's
 # path), else DejaVu Sans from fonts-dejavu-core, else fontconfig's default.
 RENDER_TEST_WATERMARK = get_from_env("RENDER_TEST_WATERMARK", True, cast=as_bool)
+# Where renders keep their working files (inputs fetched, the output before upload), one directory per attempt.
+# An attempt removes what a killed worker left of the same job, and anything older than a render's hard limit.
+RENDER_WORK_DIR = Path(get_from_env("RENDER_WORK_DIR", str(Path(tempfile.gettempdir()) / "renderowl-renders")))
 RENDER_DEFAULT_FONT = get_from_env("RENDER_DEFAULT_FONT")
 # A render is failed with render_timeout past RENDER_TIMEOUT_SECONDS; its task's hard limit is a minute
 # later, and must stay under CELERY_VISIBILITY_TIMEOUT_SECONDS (or Redis hands a running render to a second worker).
 RENDER_TIMEOUT_SECONDS = get_from_env("RENDER_TIMEOUT_SECONDS", 30 * 60, cast=int)
 RENDER_TASK_TIME_LIMIT_SECONDS = RENDER_TIMEOUT_SECONDS + 60
-# A rendering job's lease, renewed by its progress: once it lapses (the worker died) beat queues the job again,
+# A rendering job's lease, renewed by its worker's heartbeat: once it lapses (the worker died) beat queues the job again,
 # until RENDER_MAX_ATTEMPTS attempts have started; then it fails with worker_lost.
 RENDER_LEASE_SECONDS = get_from_env("RENDER_LEASE_SECONDS", 120, cast=int)
 RENDER_MAX_ATTEMPTS = get_from_env("RENDER_MAX_ATTEMPTS", 2, cast=int)
@@ -421,6 +436,16 @@ _require(
     RENDER_OUTPUT_RETENTION_DAYS >= 1,
     f"RENDER_OUTPUT_RETENTION_DAYS must be at least 1 (day), not {RENDER_OUTPUT_RETENTION_DAYS}: outputs are "
     "deleted that many days after their render completed.",
+)
+# URLs a customer writes in a scene or passes in props are downloaded by the worker, through the outbound guard,
+# before ffmpeg starts: each at most RENDER_MAX_SOURCE_BYTES, a render's together at most
+# RENDER_MAX_TOTAL_SOURCE_BYTES, and all of a render's within RENDER_SOURCE_TIMEOUT_SECONDS of wall time.
+RENDER_MAX_SOURCE_BYTES = get_from_env("RENDER_MAX_SOURCE_BYTES", 1024**3, cast=int)
+RENDER_MAX_TOTAL_SOURCE_BYTES = get_from_env("RENDER_MAX_TOTAL_SOURCE_BYTES", 2 * 1024**3, cast=int)
+RENDER_SOURCE_TIMEOUT_SECONDS = get_from_env("RENDER_SOURCE_TIMEOUT_SECONDS", 300.0, cast=float)
+_require(
+    RENDER_MAX_SOURCE_BYTES > 0 and RENDER_MAX_TOTAL_SOURCE_BYTES > 0 and RENDER_SOURCE_TIMEOUT_SECONDS > 0,
+    "RENDER_MAX_SOURCE_BYTES, RENDER_MAX_TOTAL_SOURCE_BYTES and RENDER_SOURCE_TIMEOUT_SECONDS must be positive.",
 )
 _require(
     0 < RENDER_TIMEOUT_SECONDS and RENDER_TASK_TIME_LIMIT_SECONDS < CELERY_VISIBILITY_TIMEOUT_SECONDS,

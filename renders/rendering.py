@@ -3,7 +3,7 @@
 Each state change is its own short tenant transaction; the render itself holds none. A renderer claims
 the job renders.scheduling picks (only a `queued` job: one cancelled meanwhile is never claimed), so a
 wake-up delivered twice claims a second job or nothing, never the same job twice. A claimed job
-holds a lease of RENDER_LEASE_SECONDS that its progress renews; a worker that dies lets it lapse, and
+holds a lease of RENDER_LEASE_SECONDS that a heartbeat thread renews while the worker lives; a worker that dies lets it lapse, and
 `renders_reap_lost` (beat) queues the job again, or fails it `worker_lost` after RENDER_MAX_ATTEMPTS. A
 run only finishes the attempt it claimed, so a run the reaper gave up on cannot overwrite a newer one.
 """
@@ -12,11 +12,14 @@ import functools
 import logging
 import shutil
 import tempfile
+import threading
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.db import connections
 from django.utils import timezone
 
 from assets.storage import StorageError, get_storage, object_key
@@ -52,9 +55,10 @@ def render_next(*, clock=time.monotonic):
 def _run(job, *, clock):
     organization_id, job_id = job.organization_id, job.id
     _finish = functools.partial(_finish_attempt, attempt=job.attempts)
-    workdir = Path(tempfile.mkdtemp(prefix=f"{job.id}-"))
+    workdir = _new_workdir(job)
     try:
-        result = _render(job, workdir=workdir, clock=clock)
+        with lease_heartbeat(job):
+            result = _render(job, workdir=workdir, clock=clock)
         key = output_key(job)
         with result.path.open("rb") as stream:
             get_storage().save(key=key, content_type=CONTENT_TYPES[job.output["format"]], stream=stream,
@@ -72,6 +76,52 @@ def _run(job, *, clock):
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return _finish(organization_id, job_id, key=key, size=result.size, duration_ms=result.duration_ms)
+
+
+def _new_workdir(job):
+    """A fresh working directory for this attempt, after removing what dead attempts left on this machine.
+
+    A worker killed mid-render never removes its workdir: the job's earlier attempts' directories go now,
+    and any directory older than a render's hard time limit (no live render is that old).
+    """
+    root = settings.RENDER_WORK_DIR
+    root.mkdir(parents=True, exist_ok=True)
+    too_old = time.time() - settings.RENDER_TASK_TIME_LIMIT_SECONDS
+    for stale in root.iterdir():
+        try:
+            if stale.name.startswith(f"{job.id}-") or stale.stat().st_mtime < too_old:
+                shutil.rmtree(stale, ignore_errors=True)
+        except FileNotFoundError:  # another renderer removed it first
+            continue
+    return Path(tempfile.mkdtemp(prefix=f"{job.id}-{job.attempts}-", dir=root))
+
+
+@contextmanager
+def lease_heartbeat(job):
+    """Renew the job's lease every quarter of RENDER_LEASE_SECONDS while the block runs, progress or not.
+
+    Fetching inputs, a stalled encoder or a long upload report no progress, yet the worker is alive; a
+    worker that dies takes this thread with it, and its lease lapses. A hung worker is ended by the
+    task's hard time limit, which ends the thread too.
+    """
+    stop = threading.Event()
+
+    def beat():
+        try:
+            while not stop.wait(settings.RENDER_LEASE_SECONDS / 4):
+                _renew_lease(job)
+        except Exception:  # noqa: BLE001 - a lost heartbeat only risks a lapsed lease, which the reaper handles
+            logger.warning("render lease not renewed", extra={"render": job.id}, exc_info=True)
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    thread = threading.Thread(target=beat, name=f"lease-{job.id}", daemon=True)
+    thread.start()
+    try:
+        yield thread
+    finally:
+        stop.set()
+        thread.join()
 
 
 def output_key(job, *, attempt=None):
@@ -138,16 +188,10 @@ def _render(job, *, workdir, clock):
     if engine is None:
         raise EngineError("engine_unavailable", f"This platform cannot render {render_input.engine} templates.")
     throttle = ProgressThrottle(clock=clock)
-    heartbeat = {"at": clock()}
 
     def on_progress(fraction, stage):
         if throttle.due(fraction):
             _record_progress(job, fraction, stage)
-        elif clock() - heartbeat["at"] >= settings.RENDER_LEASE_SECONDS / 4:
-            _renew_lease(job)
-        else:
-            return
-        heartbeat["at"] = clock()
 
     return engine().render(
         input=render_input,
@@ -170,6 +214,8 @@ class ProgressThrottle:
     def due(self, fraction):
         now = self.clock()
         if fraction < 1.0 and fraction - self.reported < PROGRESS_STEP and now - self.reported_at < PROGRESS_SECONDS:
+            return False
+        if fraction < 1.0 and fraction <= self.reported:  # the same again (an engine's keep-alive): nothing new
             return False
         self.reported, self.reported_at = fraction, now
         return True

@@ -9,8 +9,8 @@ what both a submission and its dry run call. Its errors (`field` / `errors[].fie
 | `template_not_ready`  | Conflict (409)      | the template is pending, processing or failed |
 | `engine_unavailable`  | Conflict (409)      | a `remotion` template while `REMOTION_SERVER_URL` is unset |
 | `template_unreadable` | Conflict (409)      | a template processed before its scene was kept in metadata, whose stored file is gone |
-| `invalid_template`    | Unprocessable (422) | checking props never ends: a `$ref` of inputSchema leads back to itself for the same value |
-| `invalid_input_props` | Unprocessable (422) | `inputProps` is not an object, nests too deeply, holds text PostgreSQL cannot store; the merged props break inputSchema (every error, at most 50, each at `inputProps.<path>`); an asset prop names no ready asset of its type in the project (another project's or organization's reads as missing) |
+| `invalid_template`    | Unprocessable (422) | checking props never ends: a `$ref` of inputSchema leads back to itself for the same value; the scene names a URL that may not be fetched (below; `errors[].message` names the layer) |
+| `invalid_input_props` | Unprocessable (422) | `inputProps` is not an object, nests too deeply, holds text PostgreSQL cannot store; the merged props break inputSchema (every error, at most 50, each at `inputProps.<path>`); an asset prop names no ready asset of its type in the project (another project's or organization's reads as missing); a prop bound to a layer's `src` or `font` is not a URL that may be fetched (below) |
 | `invalid_output`      | Invalid (400)       | `output` is not an object, has an unknown key, a bad format or quality, a size or fps beyond the RENDER_MAX_* settings, an odd mp4/webm size, or a misused `frame` |
 | `render_too_long`     | Invalid (400)       | the template lasts longer than RENDER_MAX_DURATION_SECONDS (stills excepted) |
 
@@ -20,6 +20,12 @@ height, the other keeps the template's aspect ratio. mp4 and webm are encoded yu
 sizes: a size the caller gave must be even (an odd one is refused, naming the even neighbours), a size
 derived from the template is rounded down to even. `frame` (stills only, default 0) counts the template's
 frames.
+
+URL inputs: a layer's `src` or `font` written in the scene (other than an asset id), or bound to a prop that
+is not an asset prop, is a URL the worker downloads through the outbound guard. What can be judged without
+DNS is refused here: anything but an `http(s)` URL with a valid host and port, credentials in it, more than
+2048 characters, an IP address that is not public (or that the operator denies). Host names are resolved
+and checked when the worker fetches (`renders.engines.fetch`).
 """
 
 import json
@@ -28,11 +34,12 @@ import re
 
 from django.conf import settings
 
-from assets.extractors.templates import ASSET_MARKER, TEMPLATE_MAX_DEPTH
+from assets.extractors.templates import ASSET_FIELDS, ASSET_MARKER, BINDING_PATTERN, TEMPLATE_MAX_DEPTH
 from assets.input_schema import props_validator
 from assets.selectors import assets_live
 from assets.storage import StorageError, get_storage
 from renderowl.errors import Conflict, Invalid, NotFound, Unprocessable
+from renderowl.network import BlockedDestination, url_check
 from renderowl.text import json_depth, unstorable_path
 from renders.inputs import AssetRef, OutputSpec, RenderInput
 
@@ -52,17 +59,22 @@ def render_input_resolve(*, organization_id, project_id, template_id, input_prop
     template = _ready_template(organization_id=organization_id, project_id=project_id, template_id=template_id)
     metadata = template.metadata
     spec = _output_spec(output, metadata)
+    document = _template_document(template)
+    _check_scene_urls(document)
     props = _merged_props(input_props, metadata)
     errors = _props_errors(props, metadata["inputSchema"])
     assets, asset_errors = _asset_props(
         props, metadata.get("assetProps", {}), organization_id=organization_id, project_id=project_id,
         already_wrong={error["field"] for error in errors},
     )
-    _raise_props_errors(errors + asset_errors)
+    url_errors = _prop_url_errors(
+        document, props, metadata.get("assetProps", {}), already_wrong={error["field"] for error in errors},
+    )
+    _raise_props_errors(errors + asset_errors + url_errors)
     return RenderInput(
         engine=metadata["engine"],
         template_id=template.id,
-        template=_template_document(template),
+        template=document,
         props=props,
         assets=assets,
         output=spec,
@@ -136,6 +148,70 @@ def _stored_scene(template):
             code="template_unreadable",
             field="templateId",
         ) from None
+
+
+# URL inputs
+
+URL_REFUSED = (
+    "The URL's host is not a public address; render inputs are only fetched from public (not private, loopback, "
+    "link-local or reserved) addresses."
+)
+
+
+def _source_fields(document):
+    """(where, value) of every layer field that takes an input (`src`, `font`), as `scene.layers[i].src`."""
+    layers = document.get("scene", {}).get("layers", []) if document.get("engine") == "ffmpeg" else []
+    for index, layer in enumerate(layers):
+        for (kind, field) in ASSET_FIELDS:
+            if layer.get("type") == kind and isinstance(layer.get(field), str):
+                yield f"scene.layers[{index}].{field}", layer[field]
+
+
+def _url_problem(value):
+    """Why `value` cannot be a URL input, judged without DNS; None if the worker may try it."""
+    try:
+        url_check(value, resolve=False, refusal=URL_REFUSED)
+    except BlockedDestination as exc:
+        return str(exc)
+    return None
+
+
+def _check_scene_urls(document):
+    errors = []
+    for where, value in _source_fields(document):
+        if BINDING_PATTERN.fullmatch(value) or value.startswith("ast_"):
+            continue  # a binding (its prop is checked with the props), or an asset id
+        problem = _url_problem(value)
+        if problem:
+            errors.append({"field": "templateId", "message": f"{where}: {problem}"})
+    if errors:
+        raise Unprocessable(
+            f"The template's scene names {'a URL' if len(errors) == 1 else 'URLs'} that cannot be fetched, so it "
+            f"cannot render; use a public http(s) URL or an asset, and upload the template again as a new asset. "
+            f"First: {errors[0]['message']}",
+            code="invalid_template",
+            field="templateId",
+            errors=errors[:MAX_PROPS_ERRORS],
+        )
+
+
+def _prop_url_errors(document, props, asset_props, *, already_wrong):
+    """An error for each prop bound to an input field (not an asset prop) whose value cannot be a URL input."""
+    errors = {}
+    for where, value in _source_fields(document):
+        bound = BINDING_PATTERN.fullmatch(value)
+        name = bound.group(1) if bound else None
+        if name is None or name in asset_props or not isinstance(props.get(name), str):
+            continue
+        field = _prop_field(name)
+        if field in already_wrong or field in errors:
+            continue
+        problem = _url_problem(props[name])
+        if problem:
+            if props[name].startswith("ast_"):
+                problem += f" To pass an asset, the template's inputSchema must mark the prop {ASSET_MARKER}."
+            errors[field] = {"field": field, "message": f"{where} takes this prop as a URL to download. {problem}"}
+    return list(errors.values())
 
 
 # Output

@@ -24,10 +24,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from projects.services import project_signing_secrets
+from renderowl.network import BlockedDestination, ExchangeTimeout, exchange_deadline, guarded_pool_manager
 from renderowl.tenancy import OWNER_DB_ALIAS, dangerously_bypass_tenancy, tenant_context
 from webhooks.events import TEST_EVENT
 from webhooks.models import Attempt, Delivery, WebhookEndpoint
-from webhooks.network import BlockedDestination, ExchangeTimeout, exchange_deadline, guarded_pool_manager
 from webhooks.signing import delivery_headers
 
 logger = logging.getLogger(__name__)

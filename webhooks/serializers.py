@@ -9,15 +9,15 @@ from renderowl.api.serializers import (
     StrictCharField,
     StrictSerializer,
 )
+from renderowl.network import URL_MESSAGE, InvalidUrl, normalize_url
 from webhooks.models import Attempt, Delivery, WebhookEndpoint
-from webhooks.network import URL_MESSAGE, InvalidUrl, normalize_url
 
 # Case-insensitive scheme, spelled so that ECMAScript and Python read it alike (the SDK checks it too).
 URL_PATTERN = r"^[Hh][Tt][Tt][Pp][Ss]?://[^\s/?#]+[^\s]*$"
 
 
 class WebhookUrlField(StrictCharField):
-    """An http(s) receiver URL, returned as it will be dialed (see webhooks.network.normalize_url)."""
+    """An http(s) receiver URL, returned as it will be dialed (see renderowl.network.normalize_url)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 2048)

@@ -11,10 +11,11 @@ from events.services import event_emit
 from projects.services import projects_live
 from renderowl.celery import enqueue_on_commit
 from renderowl.errors import Conflict, Invalid
+from renderowl.network import BlockedDestination
 from webhooks.delivery import deliveries_lease, endpoint_accepts
 from webhooks.events import TEST_EVENT
 from webhooks.models import Delivery, WebhookEndpoint
-from webhooks.network import BlockedDestination, check_url
+from webhooks.network import check_url
 from webhooks.tasks import DELIVER_TASK
 
 

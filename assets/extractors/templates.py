@@ -2,9 +2,10 @@
 
 What a schema cannot say: that `inputSchema` is itself a valid, self-contained JSON Schema whose regexes
 RE2 can run, that each of `defaultProps` satisfies its property's schema, that every `{{prop}}` binding in
-the scene names one of its properties (and an asset of the right type where a layer needs one), that the
-composition lasts at most TEMPLATE_MAX_DURATION_SECONDS, and that each layer's timing (start, end, and
-fadeIn + fadeOut within them) fits it.
+the scene names one of its properties (and an asset of the right type where a layer needs one), that a URL
+written as a layer's `src` or `font` may be fetched as far as can be told without DNS (`renderowl.network.
+url_check`), that the composition lasts at most TEMPLATE_MAX_DURATION_SECONDS, and that each layer's timing
+(start, end, and fadeIn + fadeOut within them) fits it.
 
 Everything here is customer input, so everything is bounded: the file's size and nesting, its numbers
 (integers within ±2^53, nothing infinite), the regexes (RE2, linear time), and the whole validation
@@ -27,6 +28,7 @@ from referencing.jsonschema import DRAFT202012
 from assets.extractors import ExtractionError
 from assets.extractors.time_budget import TimeBudgetExceeded, time_budget
 from assets.input_schema import FORMAT_CHECKER, PatternError, Re2Draft202012Validator, pattern_matches, props_validator
+from renderowl.network import BlockedDestination, url_check
 from renderowl.text import json_depth, unstorable_path
 
 TEMPLATE_MAX_BYTES = 1024 * 1024
@@ -48,6 +50,7 @@ ASSET_FIELDS = {
     ("text", "font"): ("font",),
 }
 ENGINE_ONLY_FIELDS = {"scene": "ffmpeg", "serveUrl": "remotion"}
+LITERAL_URL_REFUSED = "The URL's host is not a public address; render inputs are only fetched from public ones."
 MAX_MESSAGE = 300
 # The largest integer a JSON number carries exactly everywhere (RFC 8259 section 6, I-JSON): JavaScript's
 # Number.MAX_SAFE_INTEGER + 1, and what a render's props go through on their way to a Remotion server.
@@ -287,6 +290,8 @@ def _check_scene(scene, *, properties, asset_props, duration_seconds):
                     raise _unknown_binding(name, where=f"{where}, field {field},")
             allowed = ASSET_FIELDS.get((layer["type"], field))
             bound = BINDING_PATTERN.fullmatch(value) if allowed and isinstance(value, str) else None
+            if allowed and isinstance(value, str) and not bound and not value.startswith("ast_"):
+                _check_literal_url(value, where=f"$.scene.layers[{index}].{field}")
             if bound and bound.group(1) in asset_props and asset_props[bound.group(1)] not in allowed:
                 raise ExtractionError(
                     "binding_type_mismatch",
@@ -309,6 +314,14 @@ def _check_scene(scene, *, properties, asset_props, duration_seconds):
                 f"$.scene.layers[{index}]: fadeIn + fadeOut ({fades:g} s) is longer than the layer shows "
                 f"({length:g} s, from start to end or the composition's end); shorten the fades"
             )
+
+
+def _check_literal_url(value, *, where):
+    """A URL written in the scene, judged as far as it can be without DNS (the render worker resolves and checks it)."""
+    try:
+        url_check(value, resolve=False, refusal=LITERAL_URL_REFUSED)
+    except BlockedDestination as exc:
+        raise _invalid(f"{where}: {str(exc).rstrip('.')}; use a public http(s) URL or an asset id") from None
 
 
 def _fields(layer):

@@ -1,7 +1,8 @@
 """The small interface every render engine implements, so the task that runs a render needs no special cases.
 
-An engine is handed a validated `RenderInput`, the local path or http(s) URL of each asset it names
-(`sources`: keyed by the prop's name, or by the asset id where the template names an asset literally),
+An engine is handed a validated `RenderInput`, the local path or signed URL of each asset it names
+(`sources`: keyed by the prop's name, or by the asset id where the template names an asset literally;
+trusted, unlike a URL in the template or the props, which the engine fetches through the outbound guard),
 a private working directory it may fill and that the caller removes afterwards, a progress
 callback, a wall-clock deadline and a cancellation probe. It returns the finished file's `RenderResult`
 or raises `EngineError`; whatever it started (processes, temporary files outside `workdir`) is gone by
@@ -32,8 +33,10 @@ class EngineError(Exception):
     """A render that cannot finish, with a stable `code` for the job's `error.code` and a `message` naming the fix.
 
     Codes: `render_timeout` (the deadline passed), `render_cancelled`, `invalid_scene` (the template and
-    props cannot be drawn as given), `source_not_allowed` (an input that is not http(s) or lies outside the
-    allowed directories), `render_failed` (ffmpeg itself failed).
+    props cannot be drawn as given), `source_not_allowed` (an input that is not http(s), lies outside the
+    allowed directories, or whose URL the outbound guard refuses), `source_unavailable` (a URL input could not
+    be downloaded in time), `source_too_large` (a URL input, or all of them, over the RENDER_MAX_*SOURCE_BYTES
+    limits), `render_failed` (ffmpeg itself failed).
     """
 
     def __init__(self, code: str, message: str):

@@ -3,7 +3,9 @@
 One process per render, one `-filter_complex` graph for the whole scene (`graph`), progress read from
 ffmpeg's `-progress` stream and the process group killed on cancel or deadline (`process`). Text is
 written to files in the working directory and read by drawtext with `expansion=none`; fonts are linked
-(or, from a URL, downloaded) into it, so the graph names only plain relative files.
+(or, from a URL, downloaded) into it, so the graph names only plain relative files. Every URL a customer
+wrote is downloaded into the working directory through the outbound guard first (`fetch`): ffmpeg
+opens none of them.
 """
 
 import mmap
@@ -13,19 +15,16 @@ from collections.abc import Callable
 from pathlib import Path
 
 import imageio_ffmpeg
-import requests
 from django.conf import settings
 from pymediainfo import MediaInfo
 
 from renders.engines.base import EngineError, ProgressCallback, RenderResult
+from renders.engines.fetch import SourceFetcher
 from renders.engines.graph import graph_compile
 from renders.engines.process import ffmpeg_run
 from renders.engines.scene import Scene, scene_resolve
 from renders.engines.text import default_font, text_wrap
 from renders.inputs import RenderInput
-
-FONT_MAX_BYTES = 50 * 1024 * 1024
-FONT_DOWNLOAD_TIMEOUT_SECONDS = 30
 
 
 class FFmpegEngine:
@@ -56,7 +55,13 @@ class FFmpegEngine:
             )
         report = _Monotonic(on_progress)
         report(0.0, "preparing")
-        scene = scene_resolve(input=input, sources=sources, workdir=workdir)
+        fetcher = SourceFetcher(
+            workdir=workdir, deadline=deadline, clock=self.clock, heartbeat=report.beat, cancelled=cancelled
+        )
+        try:
+            scene = scene_resolve(input=input, sources=sources, workdir=workdir, fetch=fetcher.fetch)
+        finally:
+            fetcher.close()
         fonts, fallback = self._prepare_fonts(scene, workdir)
         scene = _wrapped(scene, fonts, fallback, workdir)
         output_name = f"output.{input.output.format}"
@@ -93,10 +98,7 @@ class FFmpegEngine:
         for layer in scene.layers:
             if layer.type == "text" and layer.font is not None:
                 name = f"font_{layer.index}{_suffix(layer.font.location)}"
-                if layer.font.is_url:
-                    _download(layer.font.location, workdir / name)
-                else:
-                    _link(layer.font.location, workdir / name)
+                _link(layer.font.location, workdir / name)  # a font's URL is already downloaded (scene_resolve)
                 fonts[layer.index] = name
         fallback = default_font()
         if fallback is None:
@@ -112,12 +114,19 @@ class _Monotonic:
     def __init__(self, callback):
         self.callback = callback
         self.last = -1.0
+        self.stage = "preparing"
 
     def __call__(self, fraction, stage):
         fraction = round(fraction, 4)
         if fraction > self.last:
             self.last = fraction
+            self.stage = stage
             self.callback(fraction, stage)
+
+    def beat(self):
+        """The last report again: a long step (downloads) is still alive, which renews the job's lease."""
+        if self.last >= 0:
+            self.callback(self.last, self.stage)
 
 
 def _wrapped(scene, fonts, fallback, workdir):
@@ -142,23 +151,6 @@ def _link(target, path):
 def _suffix(location):
     suffix = Path(location.split("?", 1)[0]).suffix.lower()
     return suffix if suffix in (".ttf", ".otf", ".ttc", ".otc", ".woff", ".woff2") else ".ttf"
-
-
-def _download(url, path):
-    try:
-        with requests.get(url, stream=True, timeout=FONT_DOWNLOAD_TIMEOUT_SECONDS, allow_redirects=False) as response:
-            response.raise_for_status()
-            size = 0
-            with path.open("wb") as file:
-                for chunk in response.iter_content(64 * 1024):
-                    size += len(chunk)
-                    if size > FONT_MAX_BYTES:
-                        raise EngineError("invalid_scene", "A font is larger than 50 MiB; use a smaller font asset.")
-                    file.write(chunk)
-    except requests.RequestException as exc:
-        raise EngineError(
-            "render_failed", f"Fetching a font failed ({type(exc).__name__}); try the render again."
-        ) from None
 
 
 def _probed_duration_ms(path):

@@ -8,6 +8,7 @@ make the failure message).
 """
 
 import ctypes
+import functools
 import math
 import os
 import queue
@@ -50,7 +51,7 @@ def ffmpeg_run(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
-        preexec_fn=_die_with_parent,
+        preexec_fn=functools.partial(_die_with_parent, os.getpid()),
     )
     lines: queue.Queue = queue.Queue()
     errors: list[str] = []
@@ -100,10 +101,15 @@ def ffmpeg_run(
         raise EngineError("render_failed", f"ffmpeg could not render the scene: {detail[-500:]}")
 
 
-def _die_with_parent():
-    """In the child, before exec: Linux sends it SIGKILL if the worker dies, even by SIGKILL (it has its own group)."""
+def _die_with_parent(parent):
+    """In the child, before exec: Linux sends it SIGKILL if the worker dies, even by SIGKILL (it has its own group).
+
+    A worker that died between the fork and this request can no longer signal it: the child ends itself then.
+    """
     if sys.platform == "linux":
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _pump(stream, put):

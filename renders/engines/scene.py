@@ -6,14 +6,20 @@ takes the prop's value, and a prop that names an asset resolves to `sources[prop
 the scene resolves to `sources[id]`.
 
 Where inputs may come from (the engine's only file-system and network reach):
-- URLs: `http` and `https` only; anything else with a scheme (`file:`, `concat:`, `data:`, `pipe:`…)
-  is `source_not_allowed`. ffmpeg opens each URL with a protocol whitelist of http/https/tcp/tls.
-- Local paths: absolute, and (after resolving symlinks) inside the render's `workdir` or
-  ASSET_STORAGE_ROOT, where the platform keeps assets; ffmpeg opens them with only the `file` protocol.
+- A customer's value (a literal in the scene, or a prop's): an `http` or `https` URL, which `fetch`
+  downloads into `workdir` through the outbound guard (`renders.engines.fetch`) before ffmpeg starts;
+  anything else (`file:`, `concat:`, `data:`, a path…) is `source_not_allowed`. A downloaded file is
+  probed like a local one, so its sound is mixed.
+- The platform's `sources` (its assets): a local path, absolute and (after resolving symlinks) inside
+  the render's `workdir` or ASSET_STORAGE_ROOT, which ffmpeg opens with only the `file` protocol; or the
+  store's signed URL, which ffmpeg opens with a protocol whitelist of http/https/tcp/tls (a font's is
+  downloaded, as drawtext reads files only).
 """
 
 import math
 import os
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -22,7 +28,7 @@ import re2
 from django.conf import settings
 from pymediainfo import MediaInfo
 
-from assets.extractors.templates import BINDING_PATTERN
+from assets.extractors.templates import ASSET_MARKER, BINDING_PATTERN
 from renders.engines.base import EngineError
 from renders.inputs import RenderInput
 
@@ -37,9 +43,13 @@ CHOICES = {
 }
 
 
+# (url, where=field named in errors, trusted=the platform's own URL) -> the downloaded file in the workdir.
+Fetch = Callable[..., Path]
+
+
 @dataclass(frozen=True)
 class Source:
-    """Where ffmpeg reads an input: a URL or an absolute local path, and whether it carries sound."""
+    """Where ffmpeg reads an input: the platform's signed URL or an absolute local path, and whether it carries sound."""
 
     location: str
     is_url: bool
@@ -91,15 +101,18 @@ class Scene:
     layers: list[Layer] = field(default_factory=list)
 
 
-def scene_resolve(*, input: RenderInput, sources: dict[str, str], workdir: Path) -> Scene:
-    """The template's scene for these props and sources; raises EngineError on a value that cannot be drawn."""
+def scene_resolve(*, input: RenderInput, sources: dict[str, str], workdir: Path, fetch: Fetch) -> Scene:
+    """The template's scene for these props and sources; raises EngineError on a value that cannot be drawn.
+
+    `fetch` downloads a URL into `workdir` (`renders.engines.fetch.SourceFetcher.fetch`).
+    """
     template = input.template
     scene = template.get("scene")
     if not isinstance(scene, dict):
         raise EngineError(
             "invalid_scene", "The template has no scene; only ffmpeg templates can be drawn by this engine."
         )
-    resolver = _Resolver(input=input, sources=sources, roots=_allowed_roots(workdir))
+    resolver = _Resolver(input=input, sources=sources, roots=_allowed_roots(workdir), fetch=fetch)
     duration = input.duration_seconds
     background = resolver.color(scene.get("background", "#000000"), where="scene.background")
     layers = [resolver.layer(index, layer, duration) for index, layer in enumerate(scene.get("layers", []))]
@@ -113,7 +126,7 @@ def scene_resolve(*, input: RenderInput, sources: dict[str, str], workdir: Path)
 
 
 def source_check(location: str, *, roots: list[Path]) -> Source:
-    """A URL or path as a Source, if the engine may read it; else EngineError `source_not_allowed`."""
+    """A platform source's URL or path as a Source, if the engine may read it; else EngineError `source_not_allowed`."""
     parts = urlsplit(location)
     if parts.scheme.lower() in ("http", "https") and parts.netloc:
         return Source(location=location, is_url=True)
@@ -147,11 +160,12 @@ def _allowed_roots(workdir):
 
 
 class _Resolver:
-    def __init__(self, *, input, sources, roots):
+    def __init__(self, *, input, sources, roots, fetch):
         self.props = input.props
         self.assets = input.assets
         self.sources = sources
         self.roots = roots
+        self.fetch = fetch
 
     def layer(self, index, layer, duration):
         kind = layer["type"]
@@ -188,7 +202,7 @@ class _Resolver:
             if not fields["text"].strip():
                 return None
             if "font" in layer:
-                fields["font"] = self.source(layer["font"], where=f"{where}.font", want_audio=False)
+                fields["font"] = self.source(layer["font"], where=f"{where}.font", want_audio=False, local=True)
             box = layer.get("box")
             if box:
                 fields["box_color"] = self.color(box.get("color", "#00000080"), where=f"{where}.box.color")
@@ -225,25 +239,45 @@ class _Resolver:
             digits += "ff"
         return "0x" + digits.lower()
 
-    def source(self, value, *, where, want_audio):
+    def source(self, value, *, where, want_audio, local=False):
+        """The input a source field names: a platform source, or a customer's URL fetched into the workdir.
+
+        `local`: the platform's URL is downloaded too (drawtext reads only files).
+        """
         bound = BINDING_PATTERN.fullmatch(value)
         key = bound.group(1) if bound else value
         if key in self.sources:
-            location = self.sources[key]
+            source = self._platform(self.sources[key], where=where, local=local)
+        elif bound and isinstance(self.props.get(key), str) and self.props[key] in self.sources:
+            source = self._platform(self.sources[self.props[key]], where=where, local=local)
         elif bound and isinstance(self.props.get(key), str):
-            location = self.props[key]
-            if location in self.sources:
-                location = self.sources[location]
+            source = self._customer(self.props[key], where=f"{_prop_field(key)} (bound at {where})")
         elif not bound:
-            location = value
+            source = self._customer(value, where=where)
         else:
             raise EngineError(
                 "invalid_scene", f"{where} binds {{{{{key}}}}}, which has no value; pass it in inputProps."
             )
-        source = source_check(location, roots=self.roots)
         if want_audio:
             source = Source(source.location, source.is_url, self._has_audio(key, source))
         return source
+
+    def _platform(self, location, *, where, local):
+        source = source_check(location, roots=self.roots)
+        if source.is_url and local:
+            return source_check(str(self.fetch(location, where=where, trusted=True)), roots=self.roots)
+        return source
+
+    def _customer(self, value, *, where):
+        """A URL the customer wrote: downloaded through the outbound guard; never a path or another scheme."""
+        parts = urlsplit(value)
+        if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+            raise EngineError(
+                "source_not_allowed",
+                f"{where} is not an http(s) URL; inputs must be http(s) URLs or the project's assets "
+                f"(a prop marked {ASSET_MARKER}).",
+            )
+        return source_check(str(self.fetch(value, where=where, trusted=False)), roots=self.roots)
 
     def _has_audio(self, key, source):
         asset = self.assets.get(key)
@@ -252,7 +286,7 @@ class _Resolver:
         if asset is not None and asset.type == "audio":
             return True
         if source.is_url:
-            return False  # unknown: a literal URL's sound is not mixed (documented in docs/API_CONTRACT.md)
+            return False  # an asset in a remote store that processing did not probe: its sound is not mixed
         return bool(MediaInfo.parse(source.location).audio_tracks)
 
 
@@ -272,3 +306,10 @@ def _position(value):
 
 def _length(value):
     return None if value is None else max(2, math.ceil(float(value)))
+
+
+def _prop_field(name):
+    """`inputProps.name`, or `inputProps['my name']` where the name must be quoted, as the API names a prop."""
+    if re.fullmatch(r"[a-zA-Z][a-zA-Z0-9_]*", name):
+        return f"inputProps.{name}"
+    return "inputProps['" + name.replace("\\", "\\\\").replace("'", "\\'") + "']"

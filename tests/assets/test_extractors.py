@@ -612,6 +612,32 @@ def test_every_scene_field_of_the_built_in_engine_is_accepted(tmp_path):
     assert extract("template", template_file(tmp_path, template))["layerCount"] == 5
 
 
+@pytest.mark.parametrize(
+    ("where", "url", "says"),
+    [
+        ((0, "src"), "http://169.254.169.254/latest/meta-data/", "The URL's host is not a public address"),
+        ((0, "src"), "https://user:pw@cdn.example.com/clip.mp4", "The URL must not carry credentials"),
+        ((0, "src"), "file:///etc/passwd", "Must be an http:// or https:// URL"),
+        ((0, "src"), "/srv/storage/clip.mp4", "Must be an http:// or https:// URL"),
+        ((1, "font"), "http://[::1]/font.ttf", "The URL's host is not a public address"),
+    ],
+)
+def test_a_url_written_in_the_scene_must_be_one_the_renderer_may_fetch(tmp_path, settings, where, url, says):
+    settings.OUTBOUND_ALLOW_LOOPBACK = False
+    error = template_failure(tmp_path, changed(media.title_card_template(), url, "scene", "layers", *where))
+    assert error.code == "invalid_template"
+    assert f"$.scene.layers[{where[0]}].{where[1]}: {says}" in error.message
+    assert error.message.endswith("; use a public http(s) URL or an asset id.")
+
+
+def test_urls_that_need_dns_to_judge_and_asset_ids_are_left_to_the_renderer(tmp_path):
+    template = media.title_card_template()
+    template["scene"]["layers"][0]["src"] = "https://cdn.example.com/clip.mp4"
+    template["scene"]["layers"][1]["font"] = "ast_font"
+    template["scene"]["layers"][2]["src"] = "http://localhost:8000/music.m4a"
+    assert extract("template", template_file(tmp_path, template))["layerCount"] == 3
+
+
 def test_a_binding_in_the_text_box_is_checked(tmp_path):
     template = changed(media.title_card_template(), {"color": "{{shade}}"}, "scene", "layers", 1, "box")
     error = template_failure(tmp_path, template)

@@ -19,7 +19,7 @@ def queries_for(client, url):
 @pytest.fixture
 def populated(tenant, settings, tmp_path):
     """Fifty of everything that has a list endpoint, in one project."""
-    settings.WEBHOOKS_ALLOW_LOOPBACK = True
+    settings.OUTBOUND_ALLOW_LOOPBACK = True
     settings.ASSET_STORAGE_ROOT = tmp_path
     settings.WEBHOOK_MANUAL_SENDS_IN_FLIGHT = 100  # 50 queued test sends, none sent (no worker runs here)
     project = tenant.create_project(name="Lists")

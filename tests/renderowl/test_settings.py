@@ -229,16 +229,31 @@ def test_a_storage_url_signed_before_a_key_rotation_still_works_with_the_old_key
     assert storage_process(tmp_path, path=path, SECRET_KEY=new) == "403"
 
 
-def test_webhooks_deny_networks_are_cidrs_checked_at_start():
-    env = {**PRODUCTION_ENV, "WEBHOOKS_DENY_NETWORKS": "10.9.0.0/16, 2001:db8:1::/48, 198.51.100.7"}
-    assert settings_of(env, "WEBHOOKS_DENY_NETWORKS") == (
-        0, {"WEBHOOKS_DENY_NETWORKS": ["10.9.0.0/16", "2001:db8:1::/48", "198.51.100.7/32"]}
+def test_outbound_deny_networks_are_cidrs_checked_at_start():
+    env = {**PRODUCTION_ENV, "OUTBOUND_DENY_NETWORKS": "10.9.0.0/16, 2001:db8:1::/48, 198.51.100.7"}
+    assert settings_of(env, "OUTBOUND_DENY_NETWORKS") == (
+        0, {"OUTBOUND_DENY_NETWORKS": ["10.9.0.0/16", "2001:db8:1::/48", "198.51.100.7/32"]}
     )
-    returncode, error = settings_of({**PRODUCTION_ENV, "WEBHOOKS_DENY_NETWORKS": "10.9.0.0/16,intranet"})
-    assert returncode != 0
-    assert "WEBHOOKS_DENY_NETWORKS='10.9.0.0/16,intranet' is malformed: 'intranet' is not a network" in error
+    for name in ("OUTBOUND_DENY_NETWORKS", "WEBHOOKS_DENY_NETWORKS"):
+        returncode, error = settings_of({**PRODUCTION_ENV, name: "10.9.0.0/16,intranet"})
+        assert returncode != 0
+        assert f"{name}='10.9.0.0/16,intranet' is malformed: 'intranet' is not a network" in error
     with pytest.raises(ValueError):
         as_networks("10.0.0.0/33")
+
+
+def test_the_older_webhooks_names_of_the_outbound_settings_still_work():
+    env = {**PRODUCTION_ENV, "WEBHOOKS_DENY_NETWORKS": "10.9.0.0/16,10.8.0.0/16", "WEBHOOKS_ALLOW_LOOPBACK": "true"}
+    assert settings_of(env, "OUTBOUND_DENY_NETWORKS", "OUTBOUND_ALLOW_LOOPBACK") == (
+        0, {"OUTBOUND_DENY_NETWORKS": ["10.9.0.0/16", "10.8.0.0/16"], "OUTBOUND_ALLOW_LOOPBACK": True}
+    )
+    both = {**env, "OUTBOUND_DENY_NETWORKS": "10.8.0.0/16,192.0.2.0/24", "OUTBOUND_ALLOW_LOOPBACK": "false"}
+    assert settings_of(both, "OUTBOUND_DENY_NETWORKS", "OUTBOUND_ALLOW_LOOPBACK") == (
+        0, {"OUTBOUND_DENY_NETWORKS": ["10.8.0.0/16", "192.0.2.0/24", "10.9.0.0/16"], "OUTBOUND_ALLOW_LOOPBACK": False}
+    )
+    assert settings_of({**PRODUCTION_ENV, "DJANGO_ENV": "development"}, "OUTBOUND_ALLOW_LOOPBACK") == (
+        0, {"OUTBOUND_ALLOW_LOOPBACK": True}
+    )
 
 
 def test_secret_key_checks_apply_to_production_only():
@@ -272,3 +287,13 @@ def test_render_output_retention_is_read_from_the_environment_and_at_least_a_day
         refused = load_settings({**PRODUCTION_ENV, "RENDER_OUTPUT_RETENTION_DAYS": value})
         assert refused.returncode != 0
         assert message in refused.stderr
+
+
+def test_url_input_limits_are_read_from_the_environment_and_must_be_positive():
+    env = {**PRODUCTION_ENV, "RENDER_MAX_SOURCE_BYTES": "1000", "RENDER_SOURCE_TIMEOUT_SECONDS": "2.5"}
+    assert settings_of(env, "RENDER_MAX_SOURCE_BYTES", "RENDER_MAX_TOTAL_SOURCE_BYTES", "RENDER_SOURCE_TIMEOUT_SECONDS") == (
+        0, {"RENDER_MAX_SOURCE_BYTES": 1000, "RENDER_MAX_TOTAL_SOURCE_BYTES": 2 * 1024**3, "RENDER_SOURCE_TIMEOUT_SECONDS": 2.5}
+    )
+    returncode, error = settings_of({**PRODUCTION_ENV, "RENDER_MAX_TOTAL_SOURCE_BYTES": "0"})
+    assert returncode != 0
+    assert "RENDER_MAX_TOTAL_SOURCE_BYTES and RENDER_SOURCE_TIMEOUT_SECONDS must be positive" in error

@@ -31,7 +31,7 @@ def create_asset(tenant):
     ids=["project", "webhook", "asset"],
 )
 def test_201_created_carries_the_location_of_the_resource_also_on_replay(tenant, settings, create, created_id, path):
-    settings.WEBHOOKS_ALLOW_LOOPBACK = True
+    settings.OUTBOUND_ALLOW_LOOPBACK = True
     response = create(tenant)
     replayed = create(tenant)
 

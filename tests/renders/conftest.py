@@ -1,16 +1,27 @@
-"""Render test factories: templates and media uploaded through the public assets API, and media for the engine."""
+"""Render test factories: templates and media uploaded through the public assets API, media for the engine,
+and real render worker processes."""
 
 import functools
 import json
+import os
+import shlex
 import shutil
+import signal
+import subprocess
+import sys
 import threading
+import time
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.conf import settings
 
 from assets.processing import asset_process
+from renderowl.celery import app
 from tests.assets import media
 from tests.assets.test_api import create, put
+from tests.renderowl.test_worker_pools import procfile, worker_queues
+from tests.webhooks.test_worker import database_url_for_tests
 
 CONTENT_TYPES = {"video": "video/mp4", "image": "image/png", "audio": "audio/wav", "font": "font/ttf"}
 
@@ -98,3 +109,107 @@ def storage_root(settings, media_root):
     """The engine reads local inputs only from the render's workdir and ASSET_STORAGE_ROOT: here, the media's."""
     settings.ASSET_STORAGE_ROOT = media_root
     return media_root
+
+
+def wait_until(condition, *, timeout, describe=lambda: ""):
+    """Polls `condition` until it is true (and returns its value), failing after `timeout` seconds with `describe()`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"not true within {timeout} s. {describe()}"
+        time.sleep(0.05)
+
+
+class RenderWorker:
+    """One `celery worker` process of the Procfile's `renders` pool, in a process group of its own."""
+
+    def __init__(self, command, *, env, log_path):
+        self.log_path = log_path
+        with open(log_path, "wb") as log:
+            # `exec`: the worker itself is the child, so its PID names its process group (its pool processes too).
+            self.process = subprocess.Popen(
+                ["sh", "-c", f"exec {command}"], env=env, cwd=settings.BASE_DIR, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True,
+            )
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def log(self):
+        return self.log_path.read_text(errors="replace")[-3000:]
+
+    def kill(self):
+        """SIGKILL the whole process group at once, as an out-of-memory killer or a lost machine would."""
+        self._signal_group(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def _signal_group(self, signum):
+        try:
+            os.killpg(self.pid, signum)
+        except ProcessLookupError:
+            pass
+
+
+class RenderWorkers:
+    """Starts render workers as production runs them: the Procfile's `renders` line, on the test's database.
+
+    The command (and so the queues it drains) comes from the Procfile alone, so renaming the render queues
+    there needs no change here. Each worker shares the test's database, broker and local asset storage.
+    """
+
+    def __init__(self, log_dir):
+        self.log_dir = log_dir
+        self.command = procfile()["renders"]
+        self.queues = worker_queues(shlex.split(self.command))
+        self.started = []
+
+    def start(self, **environment):
+        """A new worker; `environment` adds settings of its own (e.g. RENDER_LEASE_SECONDS="1")."""
+        env = {
+            **os.environ,
+            "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}",
+            "DJANGO_ENV": "test",
+            "DATABASE_URL": database_url_for_tests(),
+            "ASSET_STORAGE_BACKEND": "local",
+            "ASSET_STORAGE_ROOT": str(settings.ASSET_STORAGE_ROOT),
+            "LOG_LEVEL": "WARNING",
+            "RENDERS_CONCURRENCY": "1",
+            **environment,
+        }
+        worker = RenderWorker(
+            f"{self.command} --without-mingle --without-gossip", env=env,
+            log_path=self.log_dir / f"render-worker-{len(self.started) + 1}.log",
+        )
+        self.started.append(worker)
+        return worker
+
+    def purge(self):
+        with app.connection_for_write() as connection:
+            for queue in self.queues:
+                connection.default_channel.queue_purge(queue)
+
+    def stop_all(self):
+        """Kills every worker still running: the test is over, so nothing they hold needs a warm shutdown."""
+        for worker in self.started:
+            if worker.process.poll() is None:
+                worker.kill()
+
+
+@pytest.fixture
+def render_workers(request, tmp_path):
+    """`render_workers.start()`: a real render worker process, stopped (by its process group) when the test ends.
+
+    The worker sees only committed rows: a test using it must be transactional,
+    `pytest.mark.django_db(databases=["default", "owner"], transaction=True)`.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        pytest.fail("render_workers needs committed data: mark the test django_db(transaction=True, ...).")
+    workers = RenderWorkers(tmp_path)
+    workers.purge()  # messages other tests left for jobs that no longer exist
+    yield workers
+    workers.stop_all()
+    workers.purge()

@@ -6,11 +6,13 @@ import pytest
 from django.utils import timezone
 from pymediainfo import MediaInfo
 
+from assets.models import Asset
 from assets.storage import get_storage
 from events.models import Event
 from renderowl.tenancy import tenant_context
 from renders.models import RenderJob
 from renders.tasks import render_next_task
+from tests.assets import media
 from tests.renders.conftest import upload_media, upload_template
 
 SMALL = {"format": "mp4", "width": 160, "height": 90, "fps": 10}
@@ -128,14 +130,14 @@ def test_events_carry_no_signed_url_and_go_to_the_renders_webhook_url(tenant, pr
 def test_a_failing_render_is_failed_with_the_engines_error(tenant, project, worked, settings):
     broken = upload_template(
         tenant, project["id"],
-        small_template(scene={"layers": [{"type": "image", "src": "https://127.0.0.1:1/none.png", "start": 0, "end": 1}]}),
+        small_template(scene={"layers": [{"type": "image", "src": "https://localhost:1/none.png", "start": 0, "end": 1}]}),
     )
     assert broken["status"] == "ready", broken
     response = worked(lambda: submit(tenant, project, broken))
 
     job = tenant.client.get(f"/v1/renders/{response.json()['id']}").json()
     assert job["status"] == "failed"
-    assert job["error"]["code"] and job["error"]["message"]
+    assert job["error"]["code"] == "source_not_allowed" and job["error"]["message"].startswith("scene.layers[0].src: ")
     assert job["outputUrl"] is None
     assert events_of(tenant, job["id"])[-1] == "render.failed"
 
@@ -201,6 +203,80 @@ def test_a_bad_submission_is_refused_naming_the_field_and_stores_nothing(
         assert not RenderJob.objects.exists()
 
 
+def unreadable(tenant, project, settings):
+    """A template processed before scenes were kept in metadata, whose stored file is gone."""
+    template = upload_template(tenant, project["id"], small_template())
+    with tenant_context(tenant.id):
+        asset = Asset.objects.get(pk=template["id"])
+        asset.metadata = {key: value for key, value in asset.metadata.items() if key != "scene"}
+        asset.save(update_fields=["metadata"])
+    (settings.ASSET_STORAGE_ROOT / asset.storage_key).unlink()
+    return {"templateId": template["id"]}
+
+
+def remotion_without_a_server(tenant, project, settings):
+    settings.REMOTION_SERVER_URL = ""
+    return {"templateId": upload_template(tenant, project["id"], media.remotion_template())["id"]}
+
+
+def a_ref_loop(tenant, project, settings):
+    schema = {"type": "object", "allOf": [{"$ref": "#"}], "properties": {"title": {"type": "string"}}}
+    return {"templateId": upload_template(tenant, project["id"], small_template(inputSchema=schema))["id"]}
+
+
+def longer_than_allowed(tenant, project, settings):
+    settings.RENDER_MAX_DURATION_SECONDS = 0.5
+    return {"templateId": upload_template(tenant, project["id"], small_template())["id"]}
+
+
+def body_with(**changes):
+    return lambda tenant, project, settings: changes
+
+
+@pytest.mark.parametrize(
+    ("make_body", "status", "code", "field"),
+    [
+        (unreadable, 409, "template_unreadable", "templateId"),
+        (remotion_without_a_server, 409, "engine_unavailable", "templateId"),
+        (a_ref_loop, 422, "invalid_template", "templateId"),
+        (longer_than_allowed, 400, "render_too_long", "templateId"),
+        pytest.param(body_with(templateId=None), 400, None, "templateId", id="no-template"),
+        pytest.param(body_with(inputProps=["title"]), 422, "invalid_input_props", "inputProps", id="props-a-list"),
+        pytest.param(body_with(output="mp4"), 400, "invalid_output", "output", id="output-a-string"),
+        pytest.param(
+            body_with(output={"format": "mp4", "width": 161}), 400, "invalid_output", "output.width", id="odd-width",
+        ),
+        pytest.param(body_with(metadata=["a", "list"]), 400, None, "metadata", id="metadata-a-list"),
+    ],
+)
+def test_a_submission_and_its_dry_run_are_refused_alike_naming_the_field(
+    tenant, project, template, settings, make_body, status, code, field
+):
+    body = {"templateId": template["id"], **make_body(tenant, project, settings)}
+    body = {name: value for name, value in body.items() if value is not None}
+
+    for query in ("", "?dryRun=true"):
+        response = tenant.client.post(f"/v1/projects/{project['id']}/renders{query}", body, format="json")
+
+        assert response.status_code == status, (query, response.content)
+        assert response["Content-Type"] == "application/problem+json"
+        problem = response.json()
+        assert code is None or problem["code"] == code, (query, problem)
+        assert field in [problem.get("field")] + [error.get("field") for error in problem.get("errors", [])], problem
+    with tenant_context(tenant.id):
+        assert not RenderJob.objects.exists()
+        assert not Event.objects.filter(type__startswith="render.").exists()
+
+
+def test_dry_run_takes_only_true_or_false(tenant, project, template):
+    response = tenant.client.post(f"/v1/projects/{project['id']}/renders?dryRun=yes", {"templateId": template["id"]})
+
+    assert (response.status_code, response.json()["code"]) == (400, "invalid_parameter")
+    assert response.json()["errors"] == [{"field": "dryRun", "message": "dryRun must be true or false."}]
+    with tenant_context(tenant.id):
+        assert not RenderJob.objects.exists()
+
+
 def test_a_render_of_a_template_not_ready_is_409(tenant, project):
     pending = upload_template(tenant, project["id"], small_template(), process=False)
 
@@ -236,6 +312,9 @@ def test_another_organizations_renders_are_not_found(tenant, other_tenant, proje
     assert other_tenant.client.delete(f"/v1/renders/{job['id']}").status_code == 404
     assert other_tenant.client.get(f"/v1/projects/{project['id']}/renders").status_code == 404
     assert submit(other_tenant, project, template).status_code == 404
+    dry_run = other_tenant.client.post(f"/v1/projects/{project['id']}/renders?dryRun=true", {"templateId": template["id"]})
+    assert dry_run.status_code == 404
+    assert other_tenant.client.head(f"/v1/renders/{job['id']}").status_code == 404
     with tenant_context(other_tenant.id):
         assert not RenderJob.objects.filter(pk=job["id"]).exists()  # row-level security, not only the filter
     assert tenant.client.get(f"/v1/renders/{job['id']}").json()["status"] == "queued"

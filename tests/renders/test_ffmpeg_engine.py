@@ -6,6 +6,7 @@ the engine's own code.
 
 import array
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -97,17 +98,27 @@ def bright_pixels(frame, box):
     return sum(1 for y in range(top, bottom) for x in range(left, right) if min(pixel(frame, x, y)) > 200)
 
 
-def ffmpeg_processes_in(workdir):
-    """Processes whose command line names `workdir` (the engine's ffmpeg writes its output there)."""
+def ffmpeg_processes(in_workdir):
+    """PIDs of the live ffmpeg processes whose working directory passes `in_workdir(path)`.
+
+    The engine runs ffmpeg in the render's workdir (its command line names only relative files there). A
+    zombie has no working directory left: it is dead, only not yet reaped.
+    """
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+            cwd = Path(os.readlink(f"/proc/{pid}/cwd"))
+            executable = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
         except OSError:
             continue
-        if str(workdir) in cmdline and "ffmpeg" in cmdline:
-            found.append(pid)
+        if b"ffmpeg" in executable and in_workdir(cwd):
+            found.append(int(pid))
     return found
+
+
+def ffmpeg_processes_in(workdir):
+    """PIDs of the live ffmpeg processes working in `workdir`."""
+    return ffmpeg_processes(lambda cwd: cwd == Path(workdir).resolve())
 
 
 FULL_SCENE = [
@@ -457,14 +468,23 @@ def test_a_worker_killed_by_sigkill_takes_its_ffmpeg_with_it(tmp_path, media_roo
         env=environment,
         cwd=Path(__file__).resolve().parents[2],
     )
+    ffmpeg = []
     try:
         assert worker.stdout.readline() == b"rendering\n"
-        assert ffmpeg_processes_in(workdir)
+        ffmpeg = ffmpeg_processes_in(workdir)
+        assert ffmpeg
+        # Stopped, ffmpeg cannot die of its broken progress pipe on its own: only the death signal can end it.
+        for pid in ffmpeg:
+            os.kill(pid, signal.SIGSTOP)
     finally:
         worker.kill()
         worker.wait()
         worker.stdout.close()
-    wait_until(lambda: not ffmpeg_processes_in(workdir), timeout=10)
+    try:
+        wait_until(lambda: not ffmpeg_processes_in(workdir), timeout=10)
+    finally:
+        for pid in ffmpeg_processes_in(workdir):
+            os.kill(pid, signal.SIGKILL)
 
 
 def wait_until(condition, *, timeout):

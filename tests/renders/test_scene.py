@@ -3,6 +3,7 @@
 import pytest
 
 from renders.engines.base import EngineError
+from renders.engines.fetch import SourceFetcher
 from renders.engines.scene import scene_resolve
 from renders.inputs import OutputSpec, RenderInput
 
@@ -27,7 +28,11 @@ def resolve(layers, *, props=None, sources=None, workdir, background="#000", sec
         assets={},
         output=OutputSpec(format="mp4", width=320, height=180, fps=10),
     )
-    return scene_resolve(input=input, sources=sources or {}, workdir=workdir)
+    fetcher = SourceFetcher(workdir=workdir)
+    try:
+        return scene_resolve(input=input, sources=sources or {}, workdir=workdir, fetch=fetcher.fetch)
+    finally:
+        fetcher.close()
 
 
 def test_text_bindings_take_each_props_value_as_text_once(tmp_path):
@@ -76,12 +81,42 @@ def test_a_bound_source_needs_a_value(tmp_path):
         resolve([{"type": "video", "src": "{{clip}}"}], workdir=tmp_path)
 
 
-def test_a_url_prop_is_a_source_and_an_asset_id_prop_resolves_through_sources(tmp_path):
-    (tmp_path / "a.png").write_bytes(b"png")
-    layers = [{"type": "image", "src": "{{url}}"}, {"type": "image", "src": "{{photo}}"}]
-    props = {"url": "https://cdn.example.com/a.png", "photo": "ast_photo"}
-    scene = resolve(layers, props=props, sources={"ast_photo": str(tmp_path / "a.png")}, workdir=tmp_path)
-    assert [(layer.source.location, layer.source.is_url) for layer in scene.layers] == [
-        ("https://cdn.example.com/a.png", True),
-        (str((tmp_path / "a.png").resolve()), False),
+def test_a_url_is_downloaded_into_the_workdir_and_an_asset_id_prop_resolves_through_sources(
+    tmp_path, media_server, media_root, settings
+):
+    settings.OUTBOUND_ALLOW_LOOPBACK = True  # the media server listens on 127.0.0.1
+    layers = [
+        {"type": "image", "src": "{{url}}"},
+        {"type": "image", "src": "{{photo}}"},
+        {"type": "video", "src": f"{media_server}/clip.mp4"},
+        {"type": "video", "src": f"{media_server}/silent.mp4"},
     ]
+    props = {"url": f"{media_server}/red.png", "photo": "ast_photo"}
+    sources = {"ast_photo": str(media_root / "red.png")}
+    scene = resolve(layers, props=props, sources=sources, workdir=tmp_path)
+
+    assert [(layer.source.location, layer.source.is_url, layer.source.has_audio) for layer in scene.layers] == [
+        (str(tmp_path.resolve() / "source_0.png"), False, False),
+        (str((media_root / "red.png").resolve()), False, False),
+        (str(tmp_path.resolve() / "source_1.mp4"), False, True),  # probed once downloaded: its sound is mixed
+        (str(tmp_path.resolve() / "source_2.mp4"), False, False),
+    ]
+    assert (tmp_path / "source_0.png").read_bytes() == (media_root / "red.png").read_bytes()
+
+
+@pytest.mark.parametrize(
+    "value", ["/etc/hostname", "file:///etc/hostname", "concat:/a|/b", "clip.mp4", "ast_unknown", "//example.com/a"]
+)
+def test_a_customer_value_that_is_not_an_http_url_is_refused_naming_the_prop(tmp_path, storage_root, value):
+    with pytest.raises(EngineError) as caught:
+        resolve([{"type": "image", "src": "{{photo}}"}], props={"photo": value}, workdir=tmp_path)
+    assert caught.value.code == "source_not_allowed"
+    assert caught.value.message.startswith("inputProps.photo (bound at scene.layers[0].src) is not an http(s) URL")
+
+
+def test_a_path_inside_asset_storage_is_refused_when_a_customer_writes_it(tmp_path, storage_root):
+    # Only the platform's sources may be paths: a customer naming a stored file reads no one's asset.
+    with pytest.raises(EngineError) as caught:
+        resolve([{"type": "image", "src": str(storage_root / "red.png")}], workdir=tmp_path)
+    assert caught.value.code == "source_not_allowed"
+    assert caught.value.message.startswith("scene.layers[0].src is not an http(s) URL")

@@ -1,5 +1,6 @@
 """scripts/devstack.py, which `make run`, `make bench` and `make fuzz` go through: development, explicitly."""
 
+import importlib.util
 import json
 import os
 import stat
@@ -8,6 +9,7 @@ import sys
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+import redis
 from django.conf import settings
 from django.db import connections
 
@@ -56,3 +58,30 @@ def test_a_shell_that_sourced_run_env_can_use_manage_py(shell_env, tmp_path):
         env=bare, cwd=settings.BASE_DIR, capture_output=True, text=True,
     )
     assert (result.returncode, result.stdout.splitlines()[-1]) == (0, "development True"), result.stderr
+
+
+@pytest.fixture
+def devstack_module(tmp_path, monkeypatch):
+    """scripts/devstack.py imported, its embedded servers kept under tmp_path."""
+    spec = importlib.util.spec_from_file_location("devstack_under_test", settings.BASE_DIR / "scripts" / "devstack.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setattr(module, "REDIS_DIR", tmp_path / "redis")
+    monkeypatch.setattr(module, "REDIS_PORT_FILE", tmp_path / "redis.port")
+    return module
+
+
+def test_a_test_run_gets_an_emptied_redis_database_of_its_own(devstack_module):
+    url = devstack_module.start_redis()
+    try:
+        development, leftover = redis.Redis.from_url(url), redis.Redis.from_url(url.rsplit("/", 1)[0] + "/1")
+        development.rpush("assets", "queued by make run")
+        leftover.rpush("assets", "left by an earlier test run")
+
+        tests_url = devstack_module.tests_redis_url(url)
+
+        assert tests_url == url.rsplit("/", 1)[0] + "/1" and url.endswith("/0")
+        assert leftover.llen("assets") == 0
+        assert development.lrange("assets", 0, -1) == [b"queued by make run"]
+    finally:
+        devstack_module.stop_redis()

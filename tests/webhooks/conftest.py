@@ -6,7 +6,7 @@ from tests.webhooks.receiver import Receiver
 @pytest.fixture
 def loopback(settings):
     """The development setting that lets webhooks reach receivers on this machine."""
-    settings.WEBHOOKS_ALLOW_LOOPBACK = True
+    settings.OUTBOUND_ALLOW_LOOPBACK = True
 
 
 @pytest.fixture

@@ -115,7 +115,7 @@ def test_an_upper_case_scheme_reaches_the_receiver(tenant, receiver, worked):
 
 
 def test_an_operator_denied_network_is_refused_at_registration(tenant, settings):
-    settings.WEBHOOKS_DENY_NETWORKS = ["93.184.216.0/24"]
+    settings.OUTBOUND_DENY_NETWORKS = ["93.184.216.0/24"]
 
     refused = tenant.client.post("/v1/webhooks", {"url": "http://93.184.216.34/hook"}, format="json")
     mapped = tenant.client.post("/v1/webhooks", {"url": "http://[::ffff:93.184.216.34]/hook"}, format="json")
@@ -123,12 +123,12 @@ def test_an_operator_denied_network_is_refused_at_registration(tenant, settings)
     assert (refused.status_code, refused.json()["code"]) == (400, "url_not_allowed")
     assert (mapped.status_code, mapped.json()["code"]) == (400, "url_not_allowed")
     assert tenant.client.get("/v1/webhooks").json()["data"] == []
-    settings.WEBHOOKS_DENY_NETWORKS = []
+    settings.OUTBOUND_DENY_NETWORKS = []
     assert tenant.client.post("/v1/webhooks", {"url": "http://93.184.216.34/hook"}, format="json").status_code == 201
 
 
 def test_the_operator_deny_list_wins_over_allowed_loopback(tenant, loopback, settings):
-    settings.WEBHOOKS_DENY_NETWORKS = ["127.0.0.0/8"]
+    settings.OUTBOUND_DENY_NETWORKS = ["127.0.0.0/8"]
     response = tenant.client.post("/v1/webhooks", {"url": "http://127.0.0.1:9/hook"}, format="json")
     assert (response.status_code, response.json()["code"]) == (400, "url_not_allowed")
 

@@ -277,7 +277,7 @@ def test_the_send_time_guard_refuses_loopback_when_it_is_not_allowed(acme, setti
     with Receiver() as receiver:
         register(acme, receiver.url)
         event = emit(acme, project["id"])
-        settings.WEBHOOKS_ALLOW_LOOPBACK = False
+        settings.OUTBOUND_ALLOW_LOOPBACK = False
         (attempt,) = run_due(timezone.now())
         assert receiver.received == []
     assert attempt.error.startswith("blocked:") and attempt.response_status is None
@@ -375,7 +375,7 @@ def test_duplicate_target_urls_become_one_delivery(acme):
 
 
 def test_registration_errors_do_not_reveal_internal_addresses(acme, settings):
-    settings.WEBHOOKS_ALLOW_LOOPBACK = False
+    settings.OUTBOUND_ALLOW_LOOPBACK = False
     resolves = acme.client.post("/v1/webhooks", {"url": "http://localhost/hook"}, format="json").json()
     unknown = acme.client.post("/v1/webhooks", {"url": "http://no-such-host.invalid/hook"}, format="json").json()
     assert resolves["detail"] == unknown["detail"]
