@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from assets.models import Asset, ObjectDeletion
 from assets.services import DELETE_OBJECTS_TASK, OBJECT_DELETION_LEASE, asset_fail, object_deletion_schedule
+from assets.signals import stored_objects_unowned
 from assets.storage import StorageError, asset_key_parts, get_storage
 from projects.models import Project
 from renderowl.celery import enqueue
@@ -94,9 +95,32 @@ def object_deletions_sweep(*, now=None, limit=500):
             )
             # Not queued again while this run's tasks wait in the queue; a failure sets its own retry time.
             ObjectDeletion.objects.filter(pk__in=due).update(next_attempt_at=now + OBJECT_DELETION_LEASE)
-    for start in range(0, len(due), TASK_CHUNK):
-        enqueue(DELETE_OBJECTS_TASK, due[start : start + TASK_CHUNK])
+    object_deletions_queue(due)
     return len(due)
+
+
+def object_deletions_record(objects, *, reason, now=None):
+    """Record, in the caller's transaction, that these stored objects must go; returns the ObjectDeletion rows.
+
+    `objects` are (organization id, owner id, storage key), the owner an asset or a render job. Run them
+    (object_deletions_run, or object_deletions_queue) once the transaction has committed; if that never
+    happens, the sweep takes them up after OBJECT_DELETION_LEASE.
+    """
+    next_attempt_at = (now or timezone.now()) + OBJECT_DELETION_LEASE
+    return ObjectDeletion.objects.bulk_create(
+        ObjectDeletion(
+            organization_id=organization_id, storage_key=storage_key, asset_id=owner_id, reason=reason,
+            next_attempt_at=next_attempt_at,
+        )
+        for organization_id, owner_id, storage_key in objects
+    )
+
+
+def object_deletions_queue(deletion_ids):
+    """Queue committed deletions on the assets pool, TASK_CHUNK a task; one the broker refuses waits for the sweep."""
+    deletion_ids = list(deletion_ids)
+    for start in range(0, len(deletion_ids), TASK_CHUNK):
+        enqueue(DELETE_OBJECTS_TASK, deletion_ids[start : start + TASK_CHUNK])
 
 
 def assets_expire_pending_uploads(*, now=None, limit=200):
@@ -139,11 +163,12 @@ class OrphanSweep:
 
 
 def stored_objects_sweep_orphans(*, now=None, grace_seconds=None, dry_run=False, batch_size=500):
-    """Remove every stored asset object that no asset row owns and that is older than the grace period.
+    """Remove every stored object that no row owns and that is older than the grace period.
 
-    Lists the whole store under `org/` (both backends). Only keys shaped like an asset's are
-    considered; an object written within the grace period is left alone, so an upload in flight
-    (or one whose asset's transaction is not visible yet) is never taken.
+    Lists the whole store under `org/` (both backends). A key shaped like an asset's is an orphan when
+    no asset row has it; any other key only when an app downstream says so (`stored_objects_unowned`:
+    renders, for its outputs); the rest is left alone. An object written within the grace period is
+    left alone, so an upload in flight (or one whose row's transaction is not visible yet) is never taken.
     """
     now = now or timezone.now()
     grace = timedelta(seconds=settings.ASSET_ORPHAN_GRACE_SECONDS if grace_seconds is None else grace_seconds)
@@ -153,10 +178,16 @@ def stored_objects_sweep_orphans(*, now=None, grace_seconds=None, dry_run=False,
     batch = []
 
     def settle(keys):
+        asset_keys = [key for key in keys if asset_key_parts(key) is not None]
+        other_keys = [key for key in keys if asset_key_parts(key) is None]
         with dangerously_bypass_tenancy(reason="sweep orphaned stored objects", routine=True):
-            owned = set(Asset.objects.filter(storage_key__in=keys).values_list("storage_key", flat=True))
+            owned = set(Asset.objects.filter(storage_key__in=asset_keys).values_list("storage_key", flat=True))
+            unowned = set(asset_keys) - owned
+            if other_keys:
+                for _, claimed in stored_objects_unowned.send(sender=OrphanSweep, keys=other_keys):
+                    unowned.update(set(claimed) & set(other_keys))
         for key in keys:
-            if key in owned:
+            if key not in unowned:
                 continue
             if not dry_run:
                 try:
@@ -169,7 +200,7 @@ def stored_objects_sweep_orphans(*, now=None, grace_seconds=None, dry_run=False,
 
     for listed in storage.list_objects(prefix="org/"):
         sweep.scanned += 1
-        if asset_key_parts(listed.key) is None or listed.modified_at >= written_before:
+        if listed.modified_at >= written_before:
             continue
         batch.append(listed.key)
         if len(batch) >= batch_size:
@@ -207,15 +238,9 @@ def assets_purge_batch(*, cutoff, batch_size, now=None):
             .order_by("id")
             .values_list("id", "organization_id", "storage_key")[:batch_size]
         )
-        deletions = ObjectDeletion.objects.bulk_create(
-            ObjectDeletion(
-                organization_id=organization_id,
-                storage_key=storage_key,
-                asset_id=asset_id,
-                reason=ObjectDeletion.Reason.PURGED,
-                next_attempt_at=now + OBJECT_DELETION_LEASE,
-            )
-            for asset_id, organization_id, storage_key in rows
+        deletions = object_deletions_record(
+            ((organization_id, asset_id, storage_key) for asset_id, organization_id, storage_key in rows),
+            reason=ObjectDeletion.Reason.PURGED, now=now,
         )
         Asset.objects.filter(pk__in=[asset_id for asset_id, _, _ in rows]).delete()
     return [(deletion.asset_id, deletion.pk) for deletion in deletions]

@@ -66,9 +66,12 @@ class ObjectDeletion(TenantModel):
         EXPIRED = "expired"  # the pending asset's upload never came
         PURGED = "purged"  # purgedeleted
         LATE_UPLOAD = "late_upload"  # stored after the asset stopped accepting it
+        RETENTION = "retention"  # a render's output, RENDER_OUTPUT_RETENTION_DAYS after it completed
 
     storage_key = models.CharField(max_length=512)
-    asset_id = models.CharField(max_length=40, help_text="The asset the object belonged to (the row may be gone).")
+    asset_id = models.CharField(
+        max_length=40, help_text="The asset (or render job, rnd_…) the object belonged to (the row may be gone).",
+    )
     reason = models.CharField(max_length=16, choices=Reason.choices)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(help_text="When the sweep next queues it if it is still here.")

@@ -357,12 +357,14 @@ CELERY_TASK_ROUTES = {
     "renderowl.prune_idempotency_records_task": {"queue": "schedules"},
     "projects.clear_expired_previous_secrets_task": {"queue": "schedules"},
     "renders.reap_lost_renders_task": {"queue": "schedules"},
+    "renders.expire_render_outputs_task": {"queue": "schedules"},
     "renders.wake_renderers_task": {"queue": "schedules"},
 }
 # Keys are the rows django-celery-beat keeps: renaming one leaves the old row behind, still firing.
 CELERY_BEAT_SCHEDULE = {
     "prune-idempotency-records": {"task": "renderowl.prune_idempotency_records_task", "schedule": 60 * 60},
     "reap-lost-renders": {"task": "renders.reap_lost_renders_task", "schedule": 30},
+    "expire-render-outputs": {"task": "renders.expire_render_outputs_task", "schedule": 10 * 60},
     "wake-renderers": {"task": "renders.wake_renderers_task", "schedule": 30},
     "clear-expired-previous-webhook-secrets": {
         "task": "projects.clear_expired_previous_secrets_task",
@@ -446,6 +448,13 @@ RENDER_MAX_ATTEMPTS = get_from_env("RENDER_MAX_ATTEMPTS", 2, cast=int)
 # At most this many of one organization's jobs render at once; a freed slot goes to the highest waiting
 # priority, then to the organization with the fewest rendering (renders.scheduling, docs/ARCHITECTURE.md).
 RENDER_MAX_CONCURRENT_PER_ORGANIZATION = get_from_env("RENDER_MAX_CONCURRENT_PER_ORGANIZATION", 2, cast=int)
+# A completed render's output is deleted this many days after completion (beat, `prunerenders`); the job stays.
+RENDER_OUTPUT_RETENTION_DAYS = get_from_env("RENDER_OUTPUT_RETENTION_DAYS", 30, cast=int)
+_require(
+    RENDER_OUTPUT_RETENTION_DAYS >= 1,
+    f"RENDER_OUTPUT_RETENTION_DAYS must be at least 1 (day), not {RENDER_OUTPUT_RETENTION_DAYS}: outputs are "
+    "deleted that many days after their render completed.",
+)
 # URLs a customer writes in a scene or passes in props are downloaded by the worker, through the outbound guard,
 # before ffmpeg starts: each at most RENDER_MAX_SOURCE_BYTES, a render's together at most
 # RENDER_MAX_TOTAL_SOURCE_BYTES, and all of a render's within RENDER_SOURCE_TIMEOUT_SECONDS of wall time.

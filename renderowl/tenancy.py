@@ -88,6 +88,30 @@ def dangerously_bypass_tenancy(*, reason, routine=False):
         _bypass_reason.reset(token)
 
 
+@contextmanager
+def operator_tenant_context(organization_id):
+    """From an operator path (an admin action), act for one organization exactly as its own requests and tasks do.
+
+    The bypass is suspended for the block, which is its own `tenant_context` transaction: the application
+    role under row-level security. So a service called here commits when the block ends, and its on-commit
+    work (events, tasks) runs then, outside the bypass, rather than before the owner's transaction commits
+    or inside it. Hence no transaction may be open on the default connection: mark the admin view
+    `transaction.non_atomic_requests`.
+    """
+    if connections["default"].in_atomic_block:
+        raise RuntimeError(
+            "operator_tenant_context() must open its own transaction, so that what it queues on commit runs once "
+            "its work is committed: call it outside any transaction (decorate the view with "
+            "django.db.transaction.non_atomic_requests)."
+        )
+    token = _bypass_reason.set(None)
+    try:
+        with tenant_context(organization_id):
+            yield
+    finally:
+        _bypass_reason.reset(token)
+
+
 def tenancy_bypassed():
     """Whether the current code runs inside dangerously_bypass_tenancy()."""
     return _bypass_reason.get() is not None

@@ -40,11 +40,17 @@ class RenderJob(TenantModel):
     livemode = models.BooleanField(default=True)
     error = models.JSONField(null=True, blank=True, help_text="{code, message} when the job failed.")
     output_key = models.CharField(max_length=512, blank=True, default="")
+    output_deleted_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the output was deleted, RENDER_OUTPUT_RETENTION_DAYS after completion.",
+    )
     output_size = models.BigIntegerField(null=True, blank=True)
     output_duration_ms = models.BigIntegerField(null=True, blank=True)
     webhook_url = models.URLField(max_length=2048, blank=True, default="")
     metadata = models.JSONField(default=dict, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    attempts_before_retry = models.PositiveSmallIntegerField(
+        default=0, help_text="Attempts made before an operator last retried the job; RENDER_MAX_ATTEMPTS counts after.",
+    )
     queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
@@ -66,7 +72,14 @@ class RenderJob(TenantModel):
             # The scheduler (renders.scheduling): the waiting jobs, and when each organization last started one.
             models.Index(fields=["organization", "queued_at"], condition=Q(status="queued"), name="render_waiting"),
             models.Index(fields=["organization", "started_at"], name="render_org_started"),
+            models.Index(fields=["completed_at"], condition=Q(status="completed", output_deleted_at__isnull=True),
+                         name="render_output_kept"),
         ]
+
+    @property
+    def attempts_since_retry(self):
+        """The attempts RENDER_MAX_ATTEMPTS limits: those made since an operator last retried the job."""
+        return self.attempts - self.attempts_before_retry
 
     def __str__(self):
         return f"{self.id} ({self.status})"

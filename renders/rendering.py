@@ -154,12 +154,14 @@ def lease_heartbeat(job):
         thread.join()
 
 
-def output_key(job):
+def output_key(job, *, attempt=None):
     """Where a job's output is stored: `org/<org>/prj/<prj>/rnd_<id>/output.<format>` (`output-<n>.…` on attempt n > 1).
 
     A new attempt writes a file of its own: a lost attempt may have stored its output already.
+    `attempt` defaults to the job's current one.
     """
-    suffix = "" if job.attempts <= 1 else f"-{job.attempts}"
+    attempt = job.attempts if attempt is None else attempt
+    suffix = "" if attempt <= 1 else f"-{attempt}"
     return object_key(
         organization_id=job.organization_id, project_id=job.project_id, asset_id=job.id,
         filename=f"output{suffix}.{job.output['format']}",
@@ -191,10 +193,10 @@ def renders_reap_lost(*, now=None, limit=200):
                 continue
             logger.warning("render worker lost", extra={"render": job.id, "attempts": job.attempts})
             job.lease_expires_at = None
-            if job.attempts >= settings.RENDER_MAX_ATTEMPTS:
+            if job.attempts_since_retry >= settings.RENDER_MAX_ATTEMPTS:
                 job.status, job.completed_at = RenderJob.Status.FAILED, now
                 job.error = {"code": "worker_lost", "message": (
-                    f"The renderer stopped during each of {job.attempts} attempts; submit the render again, "
+                    f"The renderer stopped during each of {job.attempts_since_retry} attempts; submit the render again, "
                     "and contact support if it keeps happening."
                 )}
                 job.save(update_fields=["status", "completed_at", "error", "lease_expires_at", "updated_at"])

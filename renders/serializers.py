@@ -19,13 +19,18 @@ class RenderJobSerializer(serializers.ModelSerializer):
     webhook_url = serializers.CharField(read_only=True, allow_null=True)
     output_size = serializers.IntegerField(read_only=True, allow_null=True)
     output_duration_ms = serializers.IntegerField(read_only=True, allow_null=True)
+    output_deleted_at = serializers.DateTimeField(
+        read_only=True, allow_null=True,
+        help_text="When the output was deleted, RENDER_OUTPUT_RETENTION_DAYS (30 by default) after completion; "
+        "outputUrl is null from then on.",
+    )
 
     class Meta:
         model = RenderJob
         fields = [
             "id", "project_id", "template_id", "status", "stage", "priority", "engine", "livemode", "input_props",
-            "output", "progress", "error", "output_size", "output_duration_ms", "webhook_url", "metadata",
-            "attempts", "created_at", "queued_at", "started_at", "completed_at", "updated_at",
+            "output", "progress", "error", "output_size", "output_duration_ms", "output_deleted_at", "webhook_url",
+            "metadata", "attempts", "created_at", "queued_at", "started_at", "completed_at", "updated_at",
         ]
         read_only_fields = fields
 
@@ -38,7 +43,9 @@ class RenderJobSerializer(serializers.ModelSerializer):
 class RenderJobWithOutputSerializer(RenderJobSerializer):
     """A render job as the API returns it: `outputUrl` is signed afresh on each read once completed."""
 
-    output_url = serializers.CharField(allow_null=True, read_only=True, help_text="Signed download URL once completed.")
+    output_url = serializers.CharField(
+        allow_null=True, read_only=True, help_text="Signed download URL once completed, until the output is deleted.",
+    )
     output_url_expires_at = serializers.DateTimeField(allow_null=True, read_only=True)
 
     class Meta(RenderJobSerializer.Meta):

@@ -1,4 +1,4 @@
-"""Render jobs' use cases: submit, cancel, and follow a project's deletion and an asset's."""
+"""Render jobs' use cases: submit, cancel, retry (operators), and follow a project's deletion and an asset's."""
 
 import dataclasses
 from urllib.parse import urlsplit
@@ -92,12 +92,7 @@ def _lock_used_assets(*, organization_id, project_id, resolved):
     that came first leaves no row here (the submission is refused), one that comes later sees the job.
     """
     ids = sorted({resolved.template_id, *(ref.id for ref in resolved.assets.values())})
-    query = assets_live(organization_id=organization_id, project_id=project_id).filter(pk__in=ids).values("id")
-    sql, params = query.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(f"{sql} FOR SHARE OF assets", params)
-        locked = {row[0] for row in cursor.fetchall()}
-    missing = [asset_id for asset_id in ids if asset_id not in locked]
+    missing = _share_lock_assets(organization_id=organization_id, project_id=project_id, ids=ids)
     if missing:
         raise NotFound(
             f"The asset {missing[0]!r} was deleted while the render was being submitted; submit it again with an "
@@ -105,6 +100,16 @@ def _lock_used_assets(*, organization_id, project_id, resolved):
             code="not_found",
             field="templateId" if missing[0] == resolved.template_id else "inputProps",
         )
+
+
+def _share_lock_assets(*, organization_id, project_id, ids):
+    """Share-lock the project's live assets among `ids` until commit; returns the ids that are not there, in order."""
+    query = assets_live(organization_id=organization_id, project_id=project_id).filter(pk__in=ids).values("id")
+    sql, params = query.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} FOR SHARE OF assets", params)
+        locked = {row[0] for row in cursor.fetchall()}
+    return [asset_id for asset_id in ids if asset_id not in locked]
 
 
 def _checked_webhook_url(url):
@@ -131,6 +136,46 @@ def render_cancel(*, job):
     job.completed_at = timezone.now()
     job.save(update_fields=["status", "completed_at", "updated_at"])
     render_event(job, "render.cancelled")
+    return job
+
+
+def render_retry(*, job):
+    """Operator path: queue a failed job (the caller holds its row lock) again, with RENDER_MAX_ATTEMPTS fresh attempts.
+
+    Refused with 409 render_not_retryable unless the job failed and its project, template and assets
+    are all still there; those are share-locked like a submission's, so a concurrent delete waits for it.
+    The attempt counter is not reset: each attempt still writes its own output and a late finish of an
+    older attempt is still ignored (renders.rendering); the limit counts from `attempts_before_retry`.
+    """
+    if job.status != RenderJob.Status.FAILED:
+        raise Conflict(
+            f"The render {job.id} is {job.status}; only a failed render can be retried.", code="render_not_retryable",
+        )
+    try:
+        project_lock_for_child(organization_id=job.organization_id, project_id=job.project_id)
+    except NotFound:
+        raise Conflict(
+            f"The render {job.id} cannot be retried: its project {job.project_id} was deleted.",
+            code="render_not_retryable",
+        ) from None
+    ids = sorted({job.template_id, *job.asset_ids})
+    missing = _share_lock_assets(organization_id=job.organization_id, project_id=job.project_id, ids=ids)
+    if missing:
+        what = "template" if missing[0] == job.template_id else "asset"
+        raise Conflict(
+            f"The render {job.id} cannot be retried: its {what} {missing[0]} was deleted. The customer must submit "
+            "it again with assets the project still has.",
+            code="render_not_retryable",
+        )
+    job.status, job.stage, job.progress, job.error = RenderJob.Status.QUEUED, "queued", 0.0, None
+    job.queued_at, job.started_at, job.completed_at, job.lease_expires_at = timezone.now(), None, None, None
+    job.attempts_before_retry = job.attempts
+    job.save(update_fields=[
+        "status", "stage", "progress", "error", "queued_at", "started_at", "completed_at", "lease_expires_at",
+        "attempts_before_retry", "updated_at",
+    ])
+    render_event(job, "render.queued")
+    render_wake_on_commit()
     return job
 
 

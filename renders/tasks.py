@@ -5,6 +5,7 @@ from celery import shared_task
 from django.conf import settings
 
 from renders.rendering import render_next, renders_reap_lost
+from renders.retention import render_outputs_expire
 from renders.scheduling import renders_wake_waiting
 
 
@@ -31,3 +32,9 @@ def reap_lost_renders_task():
 def wake_renderers_task():
     """Beat: wake renderers for waiting jobs whose wake-up was lost (a broker outage when they were queued)."""
     return renders_wake_waiting()
+
+
+@shared_task(name="renders.expire_render_outputs_task")
+def expire_render_outputs_task():
+    """Beat: let go of outputs past RENDER_OUTPUT_RETENTION_DAYS (a share per run) and queue their files' deletion."""
+    return render_outputs_expire()

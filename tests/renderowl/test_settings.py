@@ -278,6 +278,17 @@ def test_render_limits_are_read_from_the_environment_and_must_be_positive():
     assert "RENDER_MAX_FPS and RENDER_MAX_DURATION_SECONDS above 0" in refused.stderr
 
 
+def test_render_output_retention_is_read_from_the_environment_and_at_least_a_day():
+    assert load_settings(PRODUCTION_ENV, show="s.RENDER_OUTPUT_RETENTION_DAYS").stdout.split() == ["30"]
+    read = load_settings({**PRODUCTION_ENV, "RENDER_OUTPUT_RETENTION_DAYS": "7"}, show="s.RENDER_OUTPUT_RETENTION_DAYS")
+    assert read.stdout.split() == ["7"], read.stderr
+
+    for value, message in [("0", "RENDER_OUTPUT_RETENTION_DAYS must be at least 1"), ("a month", "malformed")]:
+        refused = load_settings({**PRODUCTION_ENV, "RENDER_OUTPUT_RETENTION_DAYS": value})
+        assert refused.returncode != 0
+        assert message in refused.stderr
+
+
 def test_url_input_limits_are_read_from_the_environment_and_must_be_positive():
     env = {**PRODUCTION_ENV, "RENDER_MAX_SOURCE_BYTES": "1000", "RENDER_SOURCE_TIMEOUT_SECONDS": "2.5"}
     assert settings_of(env, "RENDER_MAX_SOURCE_BYTES", "RENDER_MAX_TOTAL_SOURCE_BYTES", "RENDER_SOURCE_TIMEOUT_SECONDS") == (

@@ -6,7 +6,14 @@ from django.db import DatabaseError, connections, transaction
 from organizations.models import ApiKey
 from projects.models import Project
 from renderowl.api.viewsets import TenantViewSet
-from renderowl.tenancy import activate_organization, current_organization_id, tenant_context
+from renderowl.tenancy import (
+    activate_organization,
+    current_organization_id,
+    dangerously_bypass_tenancy,
+    operator_tenant_context,
+    tenancy_bypassed,
+    tenant_context,
+)
 
 
 def raw_rows(sql, params=()):
@@ -126,6 +133,23 @@ def test_nested_tenant_context_restores_the_outer_organization(tenant, other_ten
         assert raw_rows("SELECT current_setting('app.organization_id', true)") == [(str(tenant.id),)]
         assert current_organization_id.get() == str(tenant.id)
     assert current_organization_id.get() is None
+
+
+@pytest.mark.django_db(databases=["default", "owner"], transaction=True)
+def test_an_operator_acting_for_one_organization_leaves_the_bypass_for_that_block_only(tenant, other_tenant):
+    mine = tenant.create_project(name="Mine")
+    other_tenant.create_project(name="Theirs")
+
+    with dangerously_bypass_tenancy(reason="test"):
+        assert Project.objects.count() == 2
+        with operator_tenant_context(tenant.id):
+            assert not tenancy_bypassed()
+            assert list(Project.objects.values_list("id", flat=True)) == [mine["id"]]
+            assert raw_rows("SELECT count(*) FROM projects") == [(1,)]
+        assert tenancy_bypassed() and Project.objects.count() == 2
+        with transaction.atomic(), pytest.raises(RuntimeError, match="non_atomic_requests"):
+            with operator_tenant_context(tenant.id):
+                pass
 
 
 @pytest.mark.django_db(transaction=True)

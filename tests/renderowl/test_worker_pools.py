@@ -32,6 +32,7 @@ ROUTED = {
     "renderowl.prune_idempotency_records_task": "schedules",
     "projects.clear_expired_previous_secrets_task": "schedules",
     "renders.reap_lost_renders_task": "schedules",
+    "renders.expire_render_outputs_task": "schedules",
     "renders.wake_renderers_task": "schedules",
 }
 
@@ -105,6 +106,7 @@ def test_every_scheduled_task_runs_on_the_schedules_queue():
         "prune-idempotency-records",
         "clear-expired-previous-webhook-secrets",
         "reap-lost-renders",
+        "expire-render-outputs",
         "wake-renderers",
         "dispatch-due-webhook-deliveries",
         "sweep-unpublished-events",

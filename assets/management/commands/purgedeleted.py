@@ -1,19 +1,8 @@
-import re
-from datetime import timedelta
-
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from assets.cleanup import assets_purge_batch, object_deletions_run, projects_purge_batch, purge_candidates
-
-UNITS = {"d": "days", "h": "hours", "m": "minutes"}
-
-
-def parse_age(value, *, option="--older-than"):
-    match = re.fullmatch(r"(\d+)([dhm])", value)
-    if not match:
-        raise CommandError(f"{option} takes a number and a unit, like 30d, 12h or 90m; not {value!r}.")
-    return timedelta(**{UNITS[match.group(2)]: int(match.group(1))})
+from renderowl.commands import parse_age
 
 
 def positive(value):

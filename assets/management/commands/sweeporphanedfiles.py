@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from assets.cleanup import stored_objects_sweep_orphans
-from assets.management.commands.purgedeleted import parse_age
+from renderowl.commands import parse_age
 
 
 class Command(BaseCommand):
