@@ -342,7 +342,7 @@ def _finish_attempt(organization_id, job_id, *, attempt, error=None, key="", siz
         job = RenderJob.objects.select_for_update().get(pk=job_id)
         if job.status != RenderJob.Status.RENDERING or job.attempts != attempt:
             return job.status
-        if error is not None and error.retry and job.attempts < settings.RENDER_MAX_ATTEMPTS:
+        if error is not None and error.retry and job.attempts_since_retry < settings.RENDER_MAX_ATTEMPTS:
             logger.warning("render attempt lost", extra={"render": job.id, "attempts": job.attempts, "code": error.code})
             job.remote_job_id = ""  # the engine gave its remote job up itself: the next attempt need not cancel it
             return _queue_again(job, now=timezone.now())
