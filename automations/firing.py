@@ -9,14 +9,14 @@ Idempotency-Key, the schedule's tick, the asset event's id): the same key makes 
 import json
 import logging
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
 from django.utils import timezone
 
 from automations.mapping import MappingFailure, mapping_apply
 from automations.models import Automation, AutomationRun
 from automations.schedules import cron_fields, cron_previous
 from events.services import event_emit
-from renderowl.celery import enqueue_on_commit
+from renderowl.celery import enqueue
 from renderowl.errors import DomainError, Unprocessable
 from renders.services import render_create
 
@@ -45,7 +45,12 @@ def automation_fire(*, automation, trigger, payload, dedupe_key=""):
     else:
         run.save(force_insert=True)
     Automation.objects.filter(pk=automation.pk).update(last_run_at=run.created_at)
-    enqueue_on_commit(RUN_TASK, run.id, organization_id=automation.organization_id)
+    organization_id = str(automation.organization_id)
+    # On the connection that wrote the run: the owner's, for an operator (the admin, runautomation).
+    transaction.on_commit(
+        lambda: enqueue(RUN_TASK, run.id, organization_id=organization_id),
+        using=router.db_for_write(AutomationRun), robust=True,
+    )
     return run, True
 
 

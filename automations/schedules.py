@@ -15,7 +15,7 @@ import re
 from datetime import datetime, timedelta
 
 from celery.schedules import crontab
-from django.db import transaction
+from django.db import router, transaction
 
 from automations.mapping import zone
 from renderowl.tenancy import OWNER_DB_ALIAS, tenant_context
@@ -106,8 +106,11 @@ def cron_next(fields, timezone_name, after):
 
 def schedule_sync_on_commit(*, automation_id, organization_id):
     """Once the caller's transaction commits, make beat's PeriodicTask match the automation's committed state."""
+    from automations.models import Automation
+
     transaction.on_commit(
-        lambda: schedule_sync(automation_id=automation_id, organization_id=organization_id), robust=True
+        lambda: schedule_sync(automation_id=automation_id, organization_id=organization_id),
+        using=router.db_for_write(Automation), robust=True,
     )
 
 
