@@ -152,6 +152,8 @@ def automations_fire_for_asset(*, event):
         return []
     envelope = json.loads(event.body)
     asset = envelope["data"]["object"]
+    if not isinstance(asset, dict):
+        return []
     runs = []
     for automation in automations:
         asset_types, tags = automation.trigger.get("asset_types", []), automation.trigger.get("tags", [])
@@ -170,6 +172,8 @@ def automations_fire_for_asset(*, event):
 def automation_run_follow_render(*, event, now):
     """A render created by a run ended: the run completes or fails with it (once; a replayed event changes nothing)."""
     job = json.loads(event.body)["data"]["object"]
+    if not isinstance(job, dict) or not isinstance(job.get("id"), str):
+        return None  # not a render as the API shows it: no run can have made it
     run = AutomationRun.objects.select_for_update().select_related("automation").filter(
         organization_id=event.organization_id, render_id=job["id"], status=AutomationRun.Status.RENDERING,
     ).first()

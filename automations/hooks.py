@@ -10,6 +10,7 @@ import hmac
 import json
 import logging
 import math
+import re
 import time
 
 import redis
@@ -27,7 +28,8 @@ logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Renderowl-Hook-Signature"
 MAX_PAYLOAD_DEPTH = 64
-MAX_IDEMPOTENCY_KEY = 255
+# As on every POST of the API (renderowl.api.idempotency): 1-255 printable ASCII characters, no spaces.
+IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
 WINDOW_SECONDS = 60
 
 
@@ -75,7 +77,7 @@ def hook_signature_valid(*, automation, body, header):
     return bool(header) and hmac.compare_digest(header.strip().encode(), hook_signature(automation.hook_secret, body).encode())
 
 
-def hook_receive(*, automation, body, content_type, idempotency_key=""):
+def hook_receive(*, automation, body, content_type, idempotency_key=None):
     """Fire the automation with the JSON body; (run, created). Nothing is recorded for a refused call."""
     if len(body) > settings.AUTOMATION_HOOK_MAX_BYTES:
         raise TooLarge(
@@ -91,10 +93,10 @@ def hook_receive(*, automation, body, content_type, idempotency_key=""):
     if (content_type or "").split(";")[0].strip().lower() != "application/json":
         raise Invalid("The hook accepts JSON only: send Content-Type: application/json.", code="unsupported_content_type")
     payload = _parsed(body)
-    if idempotency_key and (len(idempotency_key) > MAX_IDEMPOTENCY_KEY or not idempotency_key.isprintable()):
+    if idempotency_key is not None and not IDEMPOTENCY_KEY_PATTERN.match(idempotency_key):
         raise Invalid(
-            f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY} printable characters.", code="invalid_idempotency_key",
-            field="Idempotency-Key",
+            "Idempotency-Key must be 1-255 printable ASCII characters without spaces, such as a UUID.",
+            code="invalid_idempotency_key", field="Idempotency-Key",
         )
     return automation_fire(
         automation=automation, trigger=AutomationRun.Trigger.WEBHOOK, payload=payload,

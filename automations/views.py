@@ -1,6 +1,6 @@
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
@@ -183,14 +183,12 @@ class HookView(APIView):
         parameters=[
             OpenApiParameter(SIGNATURE_HEADER, str, OpenApiParameter.HEADER,
                              description="sha256=<hex HMAC-SHA256 of the raw body>, when the trigger has a secret."),
-            OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER,
-                             description="A retried call with the same key makes no second run."),
         ],
-        responses={202: HookAcceptedSerializer, 404: OpenApiResponse(description="No such hook (or a wrong token)."),
-                   409: OpenApiResponse(description="automation_disabled"), 413: OpenApiResponse(description="Too large"),
-                   429: OpenApiResponse(description="Over AUTOMATION_HOOK_RATE_PER_MINUTE")},
+        responses={202: HookAcceptedSerializer},
         description="Unauthenticated apart from the token in the URL. Answers 202 with the run id; a worker maps "
-        "the payload and submits the render.",
+        "the payload and submits the render. A retried call with the same Idempotency-Key makes no second run. "
+        "404 for an unknown automation or a wrong token alike, 401 invalid_signature, 409 automation_disabled, "
+        "413 beyond AUTOMATION_HOOK_MAX_BYTES, 429 beyond AUTOMATION_HOOK_RATE_PER_MINUTE (with Retry-After).",
     )
     def post(self, request, automation_id=None, token=None):
         automation = hook_automation(automation_id=automation_id, token=token)
@@ -206,7 +204,7 @@ class HookView(APIView):
             )
         run, created = hook_receive(
             automation=automation, body=body, content_type=request.content_type,
-            idempotency_key=request.headers.get("Idempotency-Key", ""),
+            idempotency_key=request.headers.get("Idempotency-Key"),
         )
         response = Response(HookAcceptedSerializer({"run_id": run.id, "status": run.status}).data,
                             status=status.HTTP_202_ACCEPTED)

@@ -312,3 +312,13 @@ def test_a_run_whose_automation_was_disabled_before_it_started_is_skipped(tenant
         assert run_automation_task(run_id) == "skipped"
     run = tenant.client.get(f"/v1/automation-runs/{run_id}").json()
     assert (run["status"], run["error"]["code"]) == ("skipped", "automation_disabled")
+
+
+def test_events_without_a_render_or_asset_object_pass_through_the_subscriber(tenant, project):
+    from automations.firing import automations_on_event
+    from events.services import event_emit
+
+    with tenant_context(tenant.id):
+        for type in ("render.failed", "asset.ready"):
+            event = event_emit(type=type, organization_id=tenant.id, project_id=project["id"], data={})
+            automations_on_event(event=event, now=event.created_at)
