@@ -6,13 +6,14 @@ from renderowl.database import EnableRowLevelSecurity
 
 # The hook (POST /v1/hooks/{automationId}/{token}) must find its automation before the organization is
 # known, so the application role gets exactly one way in: this function, owned by the owner role, that
-# answers the organization of the automation whose id and token both match, and nothing else.
+# answers the organization of the automation whose id and token both match (in a live project), and nothing else.
 CREATE_HOOK_LOOKUP = """
 CREATE FUNCTION public.automation_hook_lookup(automation_id text, token text)
 RETURNS TABLE (organization_id uuid)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT a.organization_id FROM public.automations a
+    JOIN public.projects p ON p.id = a.project_id AND p.deleted_at IS NULL
     WHERE a.id = automation_id AND a.trigger_type = 'webhook' AND a.hook_token <> '' AND a.hook_token = token
 $$
 """

@@ -115,11 +115,13 @@ def test_the_template_of_an_enabled_automation_cannot_be_deleted(tenant, project
     assert tenant.client.delete(f"/v1/assets/{template['id']}").status_code == 204
 
 
-def test_deleting_the_project_disables_its_automations(tenant, project, template):
+def test_deleting_the_project_disables_its_automations(tenant, project, template, anonymous):
     from automations.models import Automation
 
     automation = create_automation(tenant, project, template)
     assert tenant.client.delete(f"/v1/projects/{project['id']}").status_code in (200, 204)
+    hook = anonymous.post(automation["hookUrl"].split("8000", 1)[1], b"{}", content_type="application/json")
+    assert hook.status_code == 404
     with tenant_context(tenant.id):
         assert Automation.objects.get(pk=automation["id"]).enabled is False
     assert tenant.client.get(f"/v1/automations/{automation['id']}").status_code == 404
