@@ -152,3 +152,22 @@ def test_the_output_defaults_to_the_templates(tenant, project, template):
     automation = create_automation(tenant, project, template, output=None)
     assert automation["output"] is None
     assert SMALL
+
+
+def test_a_page_of_automations_or_runs_costs_what_a_page_of_one_costs(tenant, project, template):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(url):
+        with CaptureQueriesContext(connection) as captured:
+            assert tenant.client.get(url).status_code == 200
+        return len(captured)
+
+    first = create_automation(tenant, project, template)
+    tenant.client.post(f"/v1/automations/{first['id']}/trigger", {"payload": {}}, format="json")
+    one = (queries(f"/v1/projects/{project['id']}/automations"), queries(f"/v1/automations/{first['id']}/runs"))
+    for _ in range(5):
+        create_automation(tenant, project, template, trigger={"type": "schedule", "cron": "0 9 * * *"})
+        tenant.client.post(f"/v1/automations/{first['id']}/trigger", {"payload": {}}, format="json")
+    many = (queries(f"/v1/projects/{project['id']}/automations"), queries(f"/v1/automations/{first['id']}/runs"))
+    assert many == one
