@@ -18,7 +18,7 @@ from celery.schedules import crontab
 from django.db import router, transaction
 
 from automations.mapping import zone
-from renderowl.tenancy import OWNER_DB_ALIAS, tenant_context
+from renderowl.tenancy import OWNER_DB_ALIAS, dangerously_bypass_tenancy, tenant_context
 
 TICK_TASK = "automations.schedule_tick_task"
 CRON_FIELDS = ("minute", "hour", "day_of_month", "month_of_year", "day_of_week")
@@ -152,3 +152,54 @@ def schedule_sync(*, automation_id, organization_id):
         task.description = f"Schedule trigger of the automation {automation.id}"
         task.save()
         return task
+
+
+def schedules_reconcile():
+    """Beat, every few minutes: repair any PeriodicTask a crash left out of step with its automation. Operator path.
+
+    A sync runs after the automation's transaction commits; a process that died in between left beat's row
+    missing, stale or orphaned. Returns how many automations' rows it synced (rows already right stay as they are).
+    """
+    from django_celery_beat.models import PeriodicTask
+
+    from automations.models import Automation
+
+    with dangerously_bypass_tenancy(reason="reconcile automation schedules", routine=True):
+        wanted = {
+            automation_id: (organization_id, enabled and deleted_at is None, cron, timezone_name)
+            for automation_id, organization_id, enabled, deleted_at, cron, timezone_name in Automation.objects.filter(
+                trigger_type=Automation.TriggerType.SCHEDULE
+            ).values_list("id", "organization_id", "enabled", "project__deleted_at", "trigger__cron", "trigger__timezone")
+        }
+        rows = {
+            task.name.removeprefix("automation:"): task
+            for task in PeriodicTask.objects.using(OWNER_DB_ALIAS).select_related("crontab").filter(
+                name__startswith="automation:"
+            )
+        }
+    synced = 0
+    for automation_id in sorted(set(wanted) | set(rows)):
+        row = rows.get(automation_id)
+        if automation_id in wanted:
+            organization_id, enabled, cron, timezone_name = wanted[automation_id]
+            if row is not None and row.enabled == enabled and _crontab_matches(row.crontab, cron, timezone_name):
+                continue
+        else:
+            organization_id = json.loads(row.headers or "{}").get("organization_id")
+            if organization_id is None:  # not one of ours: leave it
+                continue
+        schedule_sync(automation_id=automation_id, organization_id=organization_id)
+        synced += 1
+    return synced
+
+
+def _crontab_matches(crontab_row, cron, timezone_name):
+    if crontab_row is None:
+        return False
+    try:
+        fields = cron_fields(cron)
+    except ValueError:
+        return False
+    return all(getattr(crontab_row, name) == value for name, value in fields.items()) and (
+        str(crontab_row.timezone) == timezone_name
+    )

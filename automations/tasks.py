@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from automations.firing import automation_run_execute, automation_schedule_tick
+from automations.schedules import schedules_reconcile
 
 
 @shared_task(name="automations.run_automation_task")
@@ -17,3 +18,9 @@ def schedule_tick_task(automation_id):
     """Beat, per schedule trigger (its PeriodicTask carries the organization header): one run per cron tick."""
     run = automation_schedule_tick(automation_id=automation_id)
     return None if run is None else run.id
+
+
+@shared_task(name="automations.reconcile_schedules_task")
+def reconcile_schedules_task():
+    """Beat: repair schedule triggers' PeriodicTasks that a crash left out of step with their automations."""
+    return schedules_reconcile()

@@ -335,6 +335,7 @@ CELERY_TASK_ROUTES = {
     # each schedule trigger's tick here too (one PeriodicTask per automation, automations.schedules).
     "automations.run_automation_task": {"queue": "automations"},
     "automations.schedule_tick_task": {"queue": "automations"},
+    "automations.reconcile_schedules_task": {"queue": "schedules"},
 }
 # Keys are the rows django-celery-beat keeps: renaming one leaves the old row behind, still firing.
 CELERY_BEAT_SCHEDULE = {
@@ -355,6 +356,7 @@ CELERY_BEAT_SCHEDULE = {
     "expire-pending-asset-uploads": {"task": "assets.expire_pending_uploads_task", "schedule": 5 * 60},
     "sweep-orphaned-asset-objects": {"task": "assets.queue_orphaned_objects_sweep_task", "schedule": 24 * 60 * 60},
     "prune-webhook-history": {"task": "events.prune_events_task", "schedule": 24 * 60 * 60},
+    "reconcile-automation-schedules": {"task": "automations.reconcile_schedules_task", "schedule": 10 * 60},
 }
 
 

@@ -133,3 +133,25 @@ def test_beat_fires_a_per_minute_schedule_through_a_real_worker_once_its_clock_p
     with app.connection_for_write() as connection:
         for queue in ("automations", "renders", "events"):
             connection.default_channel.queue_purge(queue)
+
+
+@pytestmark_e2e
+def test_the_reconcile_sweep_repairs_rows_a_crash_left_out_of_step(scheduled):
+    from automations.schedules import schedules_reconcile
+    from automations.tasks import reconcile_schedules_task
+
+    tenant, project, automation = scheduled
+    assert schedules_reconcile() == 0  # nothing to repair
+    periodic_task(automation["id"]).delete()  # the process died between the commit and the sync
+    assert reconcile_schedules_task() == 1
+    restored = periodic_task(automation["id"])
+    assert (restored.enabled, restored.crontab.minute, str(restored.crontab.timezone)) == (True, "*", "Asia/Tokyo")
+    PeriodicTask.objects.using("owner").filter(pk=restored.pk).update(enabled=False)  # out of step
+    stale = PeriodicTask.objects.using("owner").create(
+        name=periodic_task_name("aut_gone00000000000000000000"), task="automations.schedule_tick_task",
+        crontab=restored.crontab, headers=f'{{"organization_id": "{tenant.id}"}}',
+    )
+    assert schedules_reconcile() == 2
+    assert periodic_task(automation["id"]).enabled is True
+    assert not PeriodicTask.objects.using("owner").filter(pk=stale.pk).exists()
+    assert schedules_reconcile() == 0

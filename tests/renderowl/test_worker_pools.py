@@ -36,6 +36,7 @@ ROUTED = {
     "automations.run_automation_task": "automations",
     # Sent by beat from each schedule trigger's own PeriodicTask (automations.schedules), not CELERY_BEAT_SCHEDULE.
     "automations.schedule_tick_task": "automations",
+    "automations.reconcile_schedules_task": "schedules",
 }
 
 
@@ -118,6 +119,7 @@ def test_every_scheduled_task_runs_on_the_schedules_queue():
         "expire-pending-asset-uploads",
         "sweep-orphaned-asset-objects",
         "prune-webhook-history",
+        "reconcile-automation-schedules",
     }
     assert schedule["dispatch-due-webhook-deliveries"]["schedule"] == settings.WEBHOOK_DISPATCH_INTERVAL_SECONDS
 
