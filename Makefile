@@ -23,7 +23,7 @@ test: $(INSTALLED)
 
 ## Static checks: ruff (pyflakes, pycodestyle errors, import order) and the import-linter layering contracts (pyproject.toml).
 lint: $(INSTALLED)
-	$(BIN)/ruff check renderowl organizations events projects renders assets webhooks scripts tests bench
+	$(BIN)/ruff check renderowl organizations events projects renders assets automations webhooks scripts tests bench
 	$(BIN)/lint-imports --no-cache
 
 ## Regenerate the committed OpenAPI document after changing the API.

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "projects",
     "renders",
     "assets",
+    "automations",
     "webhooks",
 ]
 
@@ -178,6 +179,8 @@ SPECTACULAR_SETTINGS = {
         "AssetTypeEnum": "assets.models.Asset.Type",
         "RenderStatusEnum": "renders.models.RenderJob.Status",
         "RenderPriorityEnum": "renders.models.RenderJob.Priority",
+        "AutomationRunStatusEnum": "automations.models.AutomationRun.Status",
+        "AutomationRunTriggerEnum": "automations.models.AutomationRun.Trigger",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
@@ -359,6 +362,11 @@ CELERY_TASK_ROUTES = {
     "renders.reap_lost_renders_task": {"queue": "schedules"},
     "renders.expire_render_outputs_task": {"queue": "schedules"},
     "renders.wake_renderers_task": {"queue": "schedules"},
+    # Automations have their own pool: a burst of hook calls never delays webhooks or renders. Beat sends
+    # each schedule trigger's tick here too (one PeriodicTask per automation, automations.schedules).
+    "automations.run_automation_task": {"queue": "automations"},
+    "automations.schedule_tick_task": {"queue": "automations"},
+    "automations.reconcile_schedules_task": {"queue": "schedules"},
 }
 # Keys are the rows django-celery-beat keeps: renaming one leaves the old row behind, still firing.
 CELERY_BEAT_SCHEDULE = {
@@ -380,6 +388,7 @@ CELERY_BEAT_SCHEDULE = {
     "expire-pending-asset-uploads": {"task": "assets.expire_pending_uploads_task", "schedule": 5 * 60},
     "sweep-orphaned-asset-objects": {"task": "assets.queue_orphaned_objects_sweep_task", "schedule": 24 * 60 * 60},
     "prune-webhook-history": {"task": "events.prune_events_task", "schedule": 24 * 60 * 60},
+    "reconcile-automation-schedules": {"task": "automations.reconcile_schedules_task", "schedule": 10 * 60},
 }
 
 
@@ -492,6 +501,16 @@ _require(
 _require(
     RENDER_MAX_CONCURRENT_PER_ORGANIZATION >= 1,
     f"RENDER_MAX_CONCURRENT_PER_ORGANIZATION ({RENDER_MAX_CONCURRENT_PER_ORGANIZATION}) must be at least 1.",
+)
+
+# Automations' webhook trigger (see docs/OPERATIONS.md, "Automations"): calls per automation per minute,
+# and the largest JSON body a hook takes.
+AUTOMATION_HOOK_RATE_PER_MINUTE = get_from_env("AUTOMATION_HOOK_RATE_PER_MINUTE", 60, cast=int)
+AUTOMATION_HOOK_MAX_BYTES = get_from_env("AUTOMATION_HOOK_MAX_BYTES", 256 * 1024, cast=int)
+_require(
+    AUTOMATION_HOOK_RATE_PER_MINUTE >= 1 and 1 <= AUTOMATION_HOOK_MAX_BYTES <= MAX_REQUEST_BODY_BYTES,
+    f"AUTOMATION_HOOK_RATE_PER_MINUTE ({AUTOMATION_HOOK_RATE_PER_MINUTE}) must be at least 1, and "
+    f"AUTOMATION_HOOK_MAX_BYTES ({AUTOMATION_HOOK_MAX_BYTES}) from 1 to MAX_REQUEST_BODY_BYTES ({MAX_REQUEST_BODY_BYTES}).",
 )
 
 LOG_LEVEL = get_from_env("LOG_LEVEL", "INFO")

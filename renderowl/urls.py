@@ -20,6 +20,7 @@ urlpatterns = [
     path("v1/storage/", include("assets.storage_urls")),
     path("v1/", include("assets.urls")),
     path("v1/", include("renders.urls")),
+    path("v1/", include("automations.urls")),
 ]
 if settings.ADMIN_ENABLED:
     urlpatterns.append(path("admin/", admin.site.urls))

@@ -47,6 +47,9 @@ class RenderJob(TenantModel):
     output_duration_ms = models.BigIntegerField(null=True, blank=True)
     webhook_url = models.URLField(max_length=2048, blank=True, default="")
     metadata = models.JSONField(default=dict, blank=True)
+    # Set when an automation's firing created the job (no FK: automations sit above renders).
+    automation_id = models.CharField(max_length=40, blank=True, default="")
+    automation_run_id = models.CharField(max_length=40, blank=True, default="")
     attempts = models.PositiveSmallIntegerField(default=0)
     attempts_before_retry = models.PositiveSmallIntegerField(
         default=0, help_text="Attempts made before an operator last retried the job; RENDER_MAX_ATTEMPTS counts after.",

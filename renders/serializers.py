@@ -24,19 +24,24 @@ class RenderJobSerializer(serializers.ModelSerializer):
         help_text="When the output was deleted, RENDER_OUTPUT_RETENTION_DAYS (30 by default) after completion; "
         "outputUrl is null from then on.",
     )
+    automation_id = serializers.CharField(read_only=True, allow_null=True, help_text="The automation that fired it.")
+    automation_run_id = serializers.CharField(read_only=True, allow_null=True, help_text="Its AutomationRun.")
 
     class Meta:
         model = RenderJob
         fields = [
             "id", "project_id", "template_id", "status", "stage", "priority", "engine", "livemode", "input_props",
             "output", "progress", "error", "output_size", "output_duration_ms", "output_deleted_at", "webhook_url",
-            "metadata", "attempts", "created_at", "queued_at", "started_at", "completed_at", "updated_at",
+            "metadata", "automation_id", "automation_run_id", "attempts", "created_at", "queued_at", "started_at",
+            "completed_at", "updated_at",
         ]
         read_only_fields = fields
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
         data["webhook_url"] = instance.webhook_url or None
+        data["automation_id"] = instance.automation_id or None
+        data["automation_run_id"] = instance.automation_run_id or None
         return data
 
 

@@ -32,7 +32,7 @@ def render_event(job, type):
 
 def render_create(
     *, organization, project_id, template_id, input_props, output=None, priority=RenderJob.Priority.NORMAL,
-    webhook_url="", metadata=None, livemode=True, dry_run=False,
+    webhook_url="", metadata=None, livemode=True, dry_run=False, automation_id="", automation_run_id="",
 ):
     """Validate a submission completely, then store it queued and queue its render once committed.
 
@@ -61,6 +61,8 @@ def render_create(
         livemode=livemode,
         webhook_url=webhook_url,
         metadata=metadata or {},
+        automation_id=automation_id,
+        automation_run_id=automation_run_id,
         queued_at=now,
     )
     if dry_run:

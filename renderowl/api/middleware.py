@@ -15,6 +15,8 @@ from renderowl.tenancy import current_organization_id
 logger = logging.getLogger("renderowl.request")
 
 SIGNED_PATH_PREFIX = "/v1/storage/"
+# An automation's hook URL carries its token, a credential: logs keep the automation id only.
+HOOK_PATH_PREFIX = "/v1/hooks/"
 SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 # Signed uploads to the local storage backend stream to disk and enforce their own signed size.
 STREAMED_UPLOAD_PATH_PREFIX = "/v1/storage/upload/"
@@ -30,6 +32,8 @@ def loggable_path(path):
     """The path as logs may keep it: a signed storage URL's token is a credential, so it is cut off."""
     if path.startswith(SIGNED_PATH_PREFIX):
         return SIGNED_PATH_PREFIX + path[len(SIGNED_PATH_PREFIX):].split("/", 1)[0] + "/…"
+    if path.startswith(HOOK_PATH_PREFIX):
+        return HOOK_PATH_PREFIX + path[len(HOOK_PATH_PREFIX):].split("/", 1)[0] + "/…"
     return path
 
 

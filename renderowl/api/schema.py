@@ -46,8 +46,19 @@ def forbid_unknown_request_fields(result, generator, request, public):
     return result
 
 
+# Collections addressed by another resource's id: an automation's hook is /v1/hooks/{automationId}/{token}.
+PATH_PARAMETER_NAMES = {"hooks": "automationId"}
+
+
 def path_parameter_name(collection):
-    """`projects` -> `projectId`: a path parameter is named after the collection segment before it."""
+    """`projects` -> `projectId`: a path parameter is named after the collection segment before it.
+
+    A parameter right after another one (a hook's token) keeps its own name, camelCased.
+    """
+    if collection.startswith("{") and collection.endswith("}"):
+        return None
+    if collection in PATH_PARAMETER_NAMES:
+        return PATH_PARAMETER_NAMES[collection]
     singular = collection[:-3] + "y" if collection.endswith("ies") else collection.removesuffix("s")
     return camel_key(f"{singular.replace('-', '_')}_id")
 
@@ -64,7 +75,7 @@ def camel_case_path_parameters(result, generator, request, public):
         renames = {}
         for index, segment in enumerate(segments):
             if segment.startswith("{") and segment.endswith("}") and index > 0:
-                renames[segment[1:-1]] = path_parameter_name(segments[index - 1])
+                renames[segment[1:-1]] = path_parameter_name(segments[index - 1]) or camel_key(segment[1:-1])
                 segments[index] = "{" + renames[segment[1:-1]] + "}"
         for operation in operations.values():
             for parameter in operation.get("parameters", []) if isinstance(operation, dict) else ():

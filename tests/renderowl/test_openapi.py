@@ -79,7 +79,9 @@ def test_path_parameters_are_camel_case_and_name_their_resource():
                     assert "{" + parameter["name"] + "}" in route
                     names.add(parameter["name"])
     # organizationId and attemptId: only in a Remotion server's callback URL.
-    assert names == {"projectId", "assetId", "renderId", "webhookId", "deliveryId", "organizationId", "attemptId"}
+    assert names == {"projectId", "assetId", "renderId", "webhookId", "deliveryId", "organizationId", "attemptId",
+                     "automationId", "automationRunId", "token"}
+    assert "/v1/hooks/{automationId}/{token}" in schema["paths"]  # a hook's token follows its automation's id
     assert "/v1/webhooks/{webhookId}/deliveries/{deliveryId}/retry" in schema["paths"]
 
 
@@ -91,5 +93,5 @@ def test_every_201_documents_its_location_header():
         for operation in operations.values()
         if "201" in operation["responses"]
     ]
-    assert len(created) == 4
+    assert len(created) == 5
     assert all("Location" in response["headers"] for response in created)

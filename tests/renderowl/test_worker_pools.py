@@ -34,6 +34,10 @@ ROUTED = {
     "renders.reap_lost_renders_task": "schedules",
     "renders.expire_render_outputs_task": "schedules",
     "renders.wake_renderers_task": "schedules",
+    "automations.run_automation_task": "automations",
+    # Sent by beat from each schedule trigger's own PeriodicTask (automations.schedules), not CELERY_BEAT_SCHEDULE.
+    "automations.schedule_tick_task": "automations",
+    "automations.reconcile_schedules_task": "schedules",
 }
 
 
@@ -62,11 +66,12 @@ def queue_of(task_name):
 
 def test_each_queue_is_drained_by_exactly_one_pool_deliveries_first():
     pools = procfile_pools()
-    assert set(pools) == {"renders", "assets", "events", "schedules"}
+    assert set(pools) == {"renders", "assets", "events", "automations", "schedules"}
     consumed = [queue for queues in pools.values() for queue in queues]
     assert sorted(consumed) == sorted(QUEUES)  # every queue once: none forgotten, none shared
     assert pools["renders"] == ["renders"]  # wake-ups only: the scheduler orders the jobs in PostgreSQL
     assert pools["schedules"] == ["schedules"]
+    assert pools["automations"] == ["automations"]  # firings never wait behind deliveries, nor delay them
     assert pools["events"][:2] == ["webhooks", "events"]  # deliveries before new fan-outs
     assert app.conf.broker_transport_options["queue_order_strategy"] == "priority"
 
@@ -100,6 +105,7 @@ def test_every_scheduled_task_runs_on_the_schedules_queue():
     assert {entry["task"] for entry in schedule.values()} == {
         name for name, queue in ROUTED.items() if queue == "schedules"
     }
+    assert "automations.schedule_tick_task" not in {entry["task"] for entry in schedule.values()}
     assert {key: queue_of(entry["task"]) for key, entry in schedule.items()} == dict.fromkeys(schedule, "schedules")
     # The keys name django-celery-beat's rows: kept, so a deployment updates its rows in place.
     assert set(schedule) == {
@@ -115,6 +121,7 @@ def test_every_scheduled_task_runs_on_the_schedules_queue():
         "expire-pending-asset-uploads",
         "sweep-orphaned-asset-objects",
         "prune-webhook-history",
+        "reconcile-automation-schedules",
     }
     assert schedule["dispatch-due-webhook-deliveries"]["schedule"] == settings.WEBHOOK_DISPATCH_INTERVAL_SECONDS
 
@@ -132,9 +139,8 @@ def test_the_events_pool_drains_its_queues_in_order_whatever_arrived_first():
     with app.connection_for_write() as connection:
         for queue in procfile_pools()["events"]:
             connection.default_channel.queue_purge(queue)
-    # Queued while no events worker runs, oldest first: the default and automations queues, then events,
-    # then two webhook deliveries.
-    for label, queue in [("default-1", "default"), ("automations-1", "automations"), ("events-1", "events"),
+    # Queued while no events worker runs, oldest first: the default queue, then events, then two webhook deliveries.
+    for label, queue in [("default-1", "default"), ("events-1", "events"),
                          ("events-2", "events"), ("webhooks-1", "webhooks"), ("webhooks-2", "webhooks")]:
         record_execution.apply_async(args=[key, label], queue=queue)
 
@@ -146,7 +152,7 @@ def test_the_events_pool_drains_its_queues_in_order_whatever_arrived_first():
         cwd=settings.BASE_DIR,
     )
     try:
-        wait_for_length(key, 6, worker)
+        wait_for_length(key, 5, worker)
     finally:
         worker.send_signal(signal.SIGTERM)
         try:
@@ -156,5 +162,5 @@ def test_the_events_pool_drains_its_queues_in_order_whatever_arrived_first():
             worker.wait()
 
     order = [label.decode() for label in get_redis().lrange(key, 0, -1)]
-    # Round robin would have run webhooks-1, events-1, automations-1, default-1, webhooks-2, events-2.
-    assert order == ["webhooks-1", "webhooks-2", "events-1", "events-2", "automations-1", "default-1"]
+    # Round robin would have run webhooks-1, events-1, default-1, webhooks-2, events-2.
+    assert order == ["webhooks-1", "webhooks-2", "events-1", "events-2", "default-1"]
