@@ -6,9 +6,10 @@ from djangorestframework_camel_case.util import camelize_re, underscore_to_camel
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import JSONRenderer
 
-# Keys inside these fields belong to the customer and are never re-cased (an automation's mapping is keyed
-# by the template's prop names, and its JSONPaths read the trigger's payload as it was sent).
-PRESERVED_FIELDS = ("metadata", "data_mapping", "payload", "input")
+# Keys inside these fields belong to the customer and are never re-cased: metadata, a render's props (a
+# template may name a prop first_name or firstName), an automation's mapping (keyed by the template's prop
+# names; its JSONPaths read the trigger's payload as it was sent), payload and mapped input.
+PRESERVED_FIELDS = ("metadata", "input_props", "data_mapping", "payload", "input")
 
 
 @lru_cache(maxsize=4096)

@@ -161,6 +161,23 @@ def test_a_scene_naming_an_asset_it_cannot_use_is_refused_naming_the_layer(tenan
         assert not RenderJob.objects.exists()
 
 
+def test_prop_names_are_kept_exactly_as_the_template_spells_them(tenant, project, worked):
+    named = upload_template(tenant, project["id"], small_template(
+        inputSchema={"type": "object", "required": ["first_name", "lastName"], "additionalProperties": False,
+                     "properties": {"first_name": {"type": "string"}, "lastName": {"type": "string"}}},
+        defaultProps={},
+        scene={"background": "#000000", "layers": [{"type": "text", "text": "{{first_name}} {{lastName}}"}]},
+    ))
+    assert named["status"] == "ready", named
+
+    response = worked(lambda: submit(tenant, project, named, inputProps={"first_name": "Ada", "lastName": "L"}))
+
+    assert response.status_code == 201, response.content
+    assert response.json()["inputProps"] == {"first_name": "Ada", "lastName": "L"}
+    job = tenant.client.get(f"/v1/renders/{response.json()['id']}").json()
+    assert (job["status"], job["inputProps"]) == ("completed", {"first_name": "Ada", "lastName": "L"})
+
+
 def test_each_stage_of_a_render_is_a_progress_event_in_order(tenant, project, template, worked):
     job_id = worked(lambda: submit(tenant, project, template)).json()["id"]
 
