@@ -111,7 +111,7 @@ def test_mapped_props_the_template_refuses_fail_the_run_with_the_renders_error(t
 
 def test_the_run_fails_with_the_render_that_fails(tenant, project, worked):
     broken = upload_template(tenant, project["id"], template_document(
-        scene={"layers": [{"type": "image", "src": "https://127.0.0.1:1/none.png", "start": 0, "end": 1}]},
+        scene={"layers": [{"type": "image", "src": "https://no-such-host.invalid/none.png", "start": 0, "end": 1}]},
     ))
     automation = create_automation(tenant, project, broken)
     worked(lambda: tenant.client.post(f"/v1/automations/{automation['id']}/trigger", {"payload": {"name": "x"}},
