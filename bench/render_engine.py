@@ -64,6 +64,10 @@ def run_render_engine(report):
             ["FFmpegEngine", f"{engine:.2f}", _rounds(engine_times), f"{baseline / engine:.2f}x (goal >= 0.9x)"],
         ],
     )
+    report.results.ratio(
+        "engine_vs_ffmpeg", baseline / engine, goal=0.9,
+        range=[round(min(baseline_times) / max(engine_times), 3), round(max(baseline_times) / min(engine_times), 3)],
+    )
     report.line(
         f"1080p30 at quality standard: {full_hd:.2f} s for {SECONDS} s of output, "
         f"{full_hd * 60 / SECONDS:.1f} s of render time per minute of output."

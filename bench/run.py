@@ -13,7 +13,8 @@ directly on the same file (bench/assets.py).
 renders: the built-in FFmpeg engine rendering a 10 s 1280x720 scene beside one hand-written ffmpeg command for
 the same output, and its render time per minute of 1080p30 output (bench/render_engine.py).
 
-Prints the results and writes them to bench/results/latest.txt.
+Prints the results and writes them to bench/results/latest.txt, and each row beside its goal (a WARNING line
+for a row below it) to bench/results/latest.json (bench/goals.py).
 """
 
 import logging
@@ -44,6 +45,7 @@ from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from bench.assets import run_assets  # noqa: E402
+from bench.goals import BenchResults  # noqa: E402
 from bench.load import Sample, generate_load, get_json  # noqa: E402
 from bench.render_engine import run_render_engine  # noqa: E402
 from bench.seed import bench_organization_create, bench_organization_delete  # noqa: E402
@@ -93,6 +95,7 @@ class Report:
 
     def __init__(self):
         self.lines = []
+        self.results = BenchResults()  # the rows held to goals, for the warnings and latest.json
 
     def line(self, text=""):
         print(text, flush=True)
@@ -128,8 +131,9 @@ def main(argv):
         run_assets(report, root=ROOT, results_dir=RESULTS_DIR)
     if "renders" in selected:
         run_render_engine(report)
+    report.results.finish(report, RESULTS_DIR / "latest.json")
     report.save(RESULTS_DIR / "latest.txt")
-    print(f"\nWritten to {(RESULTS_DIR / 'latest.txt').relative_to(ROOT)}.")
+    print(f"\nWritten to {(RESULTS_DIR / 'latest.txt').relative_to(ROOT)} and {(RESULTS_DIR / 'latest.json').relative_to(ROOT)}.")
 
 
 def run_projects(report):
@@ -183,6 +187,7 @@ def run_projects(report):
                 report, {name: m for name, m in measurements.items() if name.endswith(COMPARED) == bool(label)}, label=label
             )
         report_keyset(report, measurements[FIRST_PAGE], measurements[DEEP_PAGE])
+        record_goal_rows(report.results, measurements, {"project_retrieve": DETAIL, "project_list_100": LIST_100})
     finally:
         bench_organization_delete(organization_id=bench.organization_id)
 
@@ -285,6 +290,23 @@ def report_throughput(report, measurements, *, label=""):
          "p99 ÷ base"],
         rows,
     )
+
+
+def record_goal_rows(results, measurements, rows):
+    """Each scenario's req/s over the baseline's (the Procfile server's), with the range of its per-round p50 ratios."""
+    baseline = measurements[BASELINE]
+    for row, scenario in rows.items():
+        measured = measurements[scenario]
+        by_round = [base / p50 for base, p50 in zip(baseline.round_p50s_ms, measured.round_p50s_ms)]
+        results.ratio(
+            row,
+            measured.sample.requests_per_second / baseline.sample.requests_per_second,
+            p50_ratio_by_round=[round(min(by_round), 3), round(max(by_round), 3)],
+            requests_per_second=round(measured.sample.requests_per_second, 1),
+            baseline_requests_per_second=round(baseline.sample.requests_per_second, 1),
+            p50_ms=round(measured.sample.percentile_ms(0.50), 2),
+            baseline_p50_ms=round(baseline.sample.percentile_ms(0.50), 2),
+        )
 
 
 def report_keyset(report, first, deep):
