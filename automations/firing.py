@@ -131,15 +131,17 @@ def _finish(run, status, *, now, error=None):
 # Triggers that arrive as events or ticks
 
 
-def automations_on_event(*, event, now):
+def automations_on_event(*, events, now):
     """The events subscriber: asset.ready fires the project's upload triggers; a render's end ends its run.
 
-    Called once per committed event, inside its tenant transaction (events.services.event_dispatch).
+    Called with one organization's committed events, in order, inside their tenant transaction
+    (events.services.event_dispatch).
     """
-    if event.type == "asset.ready":
-        automations_fire_for_asset(event=event)
-    elif event.type in RENDER_OUTCOMES:
-        automation_run_follow_render(event=event, now=now)
+    for event in events:
+        if event.type == "asset.ready":
+            automations_fire_for_asset(event=event)
+        elif event.type in RENDER_OUTCOMES:
+            automation_run_follow_render(event=event, now=now)
 
 
 def automations_fire_for_asset(*, event):

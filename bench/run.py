@@ -15,7 +15,8 @@ the same output, and its render time per minute of 1080p30 output (bench/render_
 and the Procfile's renders: worker, submit -> rendering latency with an idle worker, and GET /v1/renders/{id}
 beside the projects benchmark's bare-view baseline (bench/render_api.py).
 
-Prints the results and writes them to bench/results/latest.txt.
+Prints the results and writes them to bench/results/latest.txt, and each row beside its goal (a WARNING line
+for a row below it) to bench/results/latest.json (bench/goals.py).
 """
 
 import logging
@@ -45,6 +46,7 @@ from django.test import Client, override_settings  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from bench.assets import run_assets  # noqa: E402
+from bench.goals import BenchResults  # noqa: E402
 from bench.load import (  # noqa: E402
     CONNECTIONS,
     ROUNDS,
@@ -85,6 +87,7 @@ class Report:
 
     def __init__(self):
         self.lines = []
+        self.results = BenchResults()  # each row beside its goal, for bench/results/latest.json
 
     def line(self, text=""):
         print(text, flush=True)
@@ -121,8 +124,9 @@ def main(argv):
     if "renders" in selected:
         run_render_engine(report)
         run_render_api(report, root=ROOT, results_dir=RESULTS_DIR)
+    report.results.finish(report, RESULTS_DIR / "latest.json")
     report.save(RESULTS_DIR / "latest.txt")
-    print(f"\nWritten to {(RESULTS_DIR / 'latest.txt').relative_to(ROOT)}.")
+    print(f"\nWritten to {(RESULTS_DIR / 'latest.txt').relative_to(ROOT)} and {(RESULTS_DIR / 'latest.json').relative_to(ROOT)}.")
 
 
 def run_projects(report):
@@ -176,8 +180,22 @@ def run_projects(report):
                 report, {name: m for name, m in measurements.items() if name.endswith(COMPARED) == bool(label)}, label=label
             )
         report_keyset(report, measurements[FIRST_PAGE], measurements[DEEP_PAGE])
+        record_goal_rows(report.results, measurements)
     finally:
         bench_organization_delete(organization_id=bench.organization_id)
+
+
+def record_goal_rows(results, measurements):
+    """The Procfile server's req/s over the bare view's, for the rows issue 13 holds to a goal."""
+    baseline = measurements[BASELINE].sample
+    for row, scenario in (("project_retrieve", DETAIL), ("project_list_100", LIST_100)):
+        measured = measurements[scenario].sample
+        results.ratio(
+            row, measured.requests_per_second / baseline.requests_per_second,
+            requests_per_second=round(measured.requests_per_second, 1),
+            baseline_requests_per_second=round(baseline.requests_per_second, 1),
+            p50_ms=round(measured.percentile_ms(0.50), 2), baseline_p50_ms=round(baseline.percentile_ms(0.50), 2),
+        )
 
 
 def report_query_counts(report, bench):

@@ -75,8 +75,9 @@ def event_serializer(serializer_path):
 
 
 def event_subscribe(name, handler):
-    """Hand every committed event to `handler(event=…, now=…)`, inside the transaction that marks it dispatched.
+    """Hand committed events to `handler(events=[…], now=…)`, inside the transaction that marks them dispatched.
 
+    `events` are one organization's, in order; a dispatch takes several at once when they wait together.
     A handler must be idempotent per event (it may see an event again after a crash) and must not
     reach the network: it records work (deliveries, runs) and queues it on commit.
     """

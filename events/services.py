@@ -1,13 +1,16 @@
 """The event outbox: an event is written with the change it records and dispatched after commit.
 
 A crash or a broker outage between commit and dispatch loses nothing: `events_sweep_unpublished`
-(beat) republishes any event that no subscriber has taken, and dispatch is idempotent.
+(beat) republishes any event that no subscriber has taken, and dispatch is idempotent. A burst of
+events is dispatched in batches: a commit publishes no task while one of its organization is queued
+and not started, and a dispatch takes every event of the organization still waiting (DISPATCH_BATCH).
 """
 
 import logging
 from collections import defaultdict
 from datetime import timedelta
 
+import redis
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -17,7 +20,8 @@ from events.models import Event
 from events.payloads import event_body
 from events.registry import event_subscribers, event_type_get
 from renderowl.celery import enqueue
-from renderowl.tenancy import OWNER_DB_ALIAS, dangerously_bypass_tenancy, tenant_context
+from renderowl.redis import get_redis
+from renderowl.tenancy import OWNER_DB_ALIAS, current_organization_id, dangerously_bypass_tenancy, tenant_context
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +30,10 @@ logger = logging.getLogger(__name__)
 BROKER_FAILURE_RETRY = timedelta(seconds=30)
 REPUBLISH_WAIT_CAP = timedelta(hours=6)
 PUBLISH_TASK = "events.publish_event_task"
+# Events one dispatch hands to subscribers at most: a burst fans out in a few statements per batch.
+DISPATCH_BATCH = 100
+# A commit publishes no dispatch while one of its organization is queued and not started, for at most this long.
+DISPATCH_PENDING_SECONDS = 5
 
 
 def event_emit(*, type, organization_id, project_id, instance=None, data=None, target_urls=(), publish=True):
@@ -54,31 +62,83 @@ def event_emit(*, type, organization_id, project_id, instance=None, data=None, t
     event.body = event_body(event=event, event_type=event_type, instance=instance, data=data)
     event.save(force_insert=True)
     if publish:
-        transaction.on_commit(lambda: event_publish(event_id=event.id, organization_id=str(organization_id)), robust=True)
+        transaction.on_commit(
+            lambda: event_publish(event_id=event.id, organization_id=str(organization_id), coalesce=True), robust=True
+        )
     return event
 
 
-def event_publish(*, event_id, organization_id, now=None):
-    """Queue the dispatch of a committed event; if the broker refuses it, the sweep retries soon."""
+def event_publish(*, event_id, organization_id, now=None, coalesce=False):
+    """Queue the dispatch of a committed event; if the broker refuses it, the sweep retries soon.
+
+    `coalesce` (a commit's own publish): publish nothing when a dispatch of the organization is already
+    queued and has not started yet, since it takes this event too (event_dispatch). The mark lasts at
+    most DISPATCH_PENDING_SECONDS, so a lost message delays no later event for longer than that.
+    """
+    if coalesce and not dispatch_mark_pending(organization_id):
+        return
     if not enqueue(PUBLISH_TASK, event_id, organization_id=organization_id):
+        dispatch_clear_pending(organization_id)
         retry_at = (now or timezone.now()) + BROKER_FAILURE_RETRY
         with tenant_context(organization_id):
             Event.objects.filter(pk=event_id, published_at__isnull=True).update(next_publish_at=retry_at)
 
 
-def event_dispatch(*, event_id, now=None):
+def dispatch_pending_key(organization_id):
+    return f"events:dispatch-pending:{organization_id}"
+
+
+def dispatch_mark_pending(organization_id):
+    """Mark a dispatch of the organization as queued; False if one already was (and has not started)."""
+    try:
+        return bool(get_redis().set(dispatch_pending_key(organization_id), 1, nx=True, ex=DISPATCH_PENDING_SECONDS))
+    except redis.RedisError:
+        return True  # without the mark, publish: one task per event, as many as events
+
+
+def dispatch_clear_pending(organization_id):
+    try:
+        get_redis().delete(dispatch_pending_key(organization_id))
+    except redis.RedisError:
+        logger.warning("could not clear the pending dispatch mark", exc_info=True)
+
+
+def event_dispatch(*, event_id, now=None, batch=DISPATCH_BATCH):
     """Hand the event to every subscriber, once; a second run does nothing. Runs in the event's tenant context.
 
-    Returns the event, or None when it was dispatched already (or is gone).
+    The organization's other committed events still waiting for dispatch (up to `batch` in all) go
+    with it, so subscribers record the work of a burst in a few statements; their commits published
+    no task of their own while this one was queued (event_publish), or their tasks find them dispatched.
+    Returns the event, or None when it was dispatched already, is being dispatched by another task, or is gone.
     """
     now = now or timezone.now()
-    event = Event.objects.select_for_update().filter(pk=event_id, published_at__isnull=True).first()
-    if event is None:
+    organization_id = current_organization_id.get()
+    # From here on a commit publishes a dispatch of its own: this one may have looked before it committed.
+    dispatch_clear_pending(organization_id)
+    # Locked means another dispatch took it: it is handed on when that commits (or, should that roll
+    # back, by the sweep), so this task does not queue behind it.
+    event = Event.objects.select_for_update(skip_locked=True).filter(pk=event_id, published_at__isnull=True).first()
+    waiting = (
+        Event.objects.select_for_update(skip_locked=True)
+        .filter(published_at__isnull=True, next_publish_at__isnull=False)
+        .order_by("next_publish_at")
+    )
+    if event is not None:
+        waiting = waiting.exclude(pk=event.pk)
+    events = ([event] if event is not None else []) + list(waiting[: batch - (event is not None)])
+    if not events:
         return None
     for handler in event_subscribers():
-        handler(event=event, now=now)
+        handler(events=events, now=now)
+    Event.objects.filter(pk__in=[dispatched.pk for dispatched in events]).update(published_at=now, next_publish_at=None)
+    if len(events) == batch:  # there may be more: one more dispatch once this one commits
+        last = events[-1].pk
+        transaction.on_commit(
+            lambda: event_publish(event_id=last, organization_id=organization_id, coalesce=True), robust=True
+        )
+    if event is None:
+        return None
     event.published_at, event.next_publish_at = now, None
-    event.save(update_fields=["published_at", "next_publish_at"])
     return event
 
 

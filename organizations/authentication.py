@@ -21,6 +21,8 @@ class ApiPrincipal:
     organization: Organization
     api_key: ApiKey
     is_authenticated: bool = True
+    # The key's lookup already set the row-level-security organization in the request's transaction.
+    organization_activated: bool = False
 
     @property
     def organization_id(self):
@@ -39,7 +41,10 @@ class ApiKeyAuthentication(BaseAuthentication):
         if api_key is None:
             raise exceptions.AuthenticationFailed("The API key is unknown or revoked.")
         # lastUsedAt is recorded by ApiKeyUsageMiddleware once the request's transaction has ended.
-        return ApiPrincipal(organization=api_key.organization, api_key=api_key), api_key
+        principal = ApiPrincipal(
+            organization=api_key.organization, api_key=api_key, organization_activated=api_key.organization_activated
+        )
+        return principal, api_key
 
     def authenticate_header(self, request):
         return 'Bearer realm="renderowl"'

@@ -13,7 +13,7 @@ from django.utils.text import slugify
 from organizations.models import ApiKey, Organization
 from renderowl.errors import Invalid
 from renderowl.ids import random_token
-from renderowl.tenancy import tenant_context
+from renderowl.tenancy import RLS_SETTING, tenant_context
 
 KEY_PATTERN = re.compile(r"^rwl_(live|test)_([A-Za-z0-9]{32,64})$")
 KEY_RANDOM_LENGTH = 40
@@ -77,12 +77,15 @@ def api_key_create(*, organization, name="", mode=ApiKey.Mode.LIVE, raw_key=None
     return IssuedKey(api_key=api_key, raw_key=raw_key)
 
 
-def _lookup_sql(connection):
+def _lookup_sql(connection, *, activate):
     """One round trip: the key through api_key_lookup() (the only way the application role sees
-    another organization's key row), joined to its organization."""
+    another organization's key row), joined to its organization; with `activate`, the row-level-security
+    setting is set to the key's organization in the same statement (transaction-local, as tenant_context sets it)."""
     quote = connection.ops.quote_name
     columns = [f"k.{quote(field.column)}" for field in ApiKey._meta.concrete_fields]
     columns += [f"o.{quote(field.column)}" for field in Organization._meta.concrete_fields]
+    if activate:
+        columns.append("set_config(%s, k.organization_id::text, true)")
     return (
         f"SELECT {', '.join(columns)} FROM api_key_lookup(%s) AS k "
         f"JOIN {quote(Organization._meta.db_table)} AS o ON o.{quote(Organization._meta.pk.column)} = k.organization_id"
@@ -92,23 +95,32 @@ def _lookup_sql(connection):
 def api_key_authenticate(*, raw_key):
     """The active key matching `raw_key` (its organization loaded), or None.
 
-    Looks up by hash, then compares in constant time. Writes nothing: see `api_key_record_use`.
+    Looks up by hash, then compares in constant time. Writes nothing: see `api_key_record_use`. Inside a
+    transaction (an API request's) the same statement activates the key's organization for the rest of
+    it, and the key says so (`organization_activated`): a request needs no second round trip for that.
     """
     if not KEY_PATTERN.match(raw_key):
         return None
     digest = hash_key(raw_key)
     using = ApiKey.objects.db
-    with connections[using].cursor() as cursor:
-        cursor.execute(_lookup_sql(connections[using]), [digest])
+    connection = connections[using]
+    activate = connection.in_atomic_block
+    with connection.cursor() as cursor:
+        cursor.execute(_lookup_sql(connection, activate=activate), [RLS_SETTING, digest] if activate else [digest])
         row = cursor.fetchone()
-    if row is None:
-        return None
-    key_fields = [field.attname for field in ApiKey._meta.concrete_fields]
-    organization_fields = [field.attname for field in Organization._meta.concrete_fields]
-    api_key = ApiKey.from_db(using, key_fields, row[: len(key_fields)])
-    api_key.organization = Organization.from_db(using, organization_fields, row[len(key_fields) :])
-    if not hmac.compare_digest(api_key.key_hash, digest):
-        return None
+        if row is None:
+            return None
+        key_fields = [field.attname for field in ApiKey._meta.concrete_fields]
+        organization_fields = [field.attname for field in Organization._meta.concrete_fields]
+        api_key = ApiKey.from_db(using, key_fields, row[: len(key_fields)])
+        api_key.organization = Organization.from_db(
+            using, organization_fields, row[len(key_fields) : len(key_fields) + len(organization_fields)]
+        )
+        if not hmac.compare_digest(api_key.key_hash, digest):
+            if activate:
+                cursor.execute("SELECT set_config(%s, '', true)", [RLS_SETTING])
+            return None
+    api_key.organization_activated = activate
     return api_key
 
 

@@ -4,6 +4,7 @@ from projects.models import Project
 from projects.services import SLUG_PATTERN
 from renderowl.api.serializers import (
     MetadataField,
+    ModelSerializer,
     NonBlankCharField,
     StrictCharField,
     StrictRegexField,
@@ -11,7 +12,7 @@ from renderowl.api.serializers import (
 )
 
 
-class ProjectSerializer(serializers.ModelSerializer):
+class ProjectSerializer(ModelSerializer):
     """A project as the API returns it; never the webhook secret."""
 
     class Meta:

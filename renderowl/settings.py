@@ -225,6 +225,11 @@ WEBHOOK_RETENTION_DAYS = get_from_env("WEBHOOK_RETENTION_DAYS", 30, cast=int)
 # Events and their delivery history are kept this long (WEBHOOK_RETENTION_DAYS is the older name).
 EVENT_RETENTION_DAYS = get_from_env("EVENT_RETENTION_DAYS", WEBHOOK_RETENTION_DAYS, cast=int)
 WEBHOOK_DISPATCH_INTERVAL_SECONDS = get_from_env("WEBHOOK_DISPATCH_INTERVAL_SECONDS", 5, cast=float)
+# Deliveries one task attempts together (claimed and recorded in bulk), the threads it sends them
+# with, and how many of them may be in flight to one receiver (scheme, host, port) at once.
+WEBHOOK_BATCH_SIZE = get_from_env("WEBHOOK_BATCH_SIZE", 100, cast=int)
+WEBHOOK_BATCH_CONCURRENCY = get_from_env("WEBHOOK_BATCH_CONCURRENCY", 16, cast=int)
+WEBHOOK_ENDPOINT_CONCURRENCY = get_from_env("WEBHOOK_ENDPOINT_CONCURRENCY", 4, cast=int)
 
 # Asset storage (see docs/OPERATIONS.md, "Asset storage"): `local` files with the platform's own
 # signed URLs, or `s3` for any S3-compatible store (AWS S3, R2, MinIO, GCS interoperability).
@@ -344,6 +349,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ROUTES = {
     "events.publish_event_task": {"queue": "events"},
     "webhooks.deliver_task": {"queue": "webhooks"},
+    "webhooks.deliver_batch_task": {"queue": "webhooks"},
     "assets.process_asset_task": {"queue": "assets"},
     "renders.render_next_task": {"queue": "renders"},
     "assets.delete_stored_objects_task": {"queue": "assets"},
@@ -402,6 +408,11 @@ def _require(condition, problem):
 _require(
     WEBHOOK_TIMEOUT_SECONDS > 0,
     f"WEBHOOK_TIMEOUT_SECONDS must be positive, not {WEBHOOK_TIMEOUT_SECONDS}.",
+)
+_require(
+    min(WEBHOOK_BATCH_SIZE, WEBHOOK_BATCH_CONCURRENCY, WEBHOOK_ENDPOINT_CONCURRENCY) >= 1,
+    "WEBHOOK_BATCH_SIZE, WEBHOOK_BATCH_CONCURRENCY and WEBHOOK_ENDPOINT_CONCURRENCY must each be at least 1, not "
+    f"{WEBHOOK_BATCH_SIZE}, {WEBHOOK_BATCH_CONCURRENCY} and {WEBHOOK_ENDPOINT_CONCURRENCY}.",
 )
 _require(
     WEBHOOK_LEASE_SECONDS > WEBHOOK_ATTEMPT_TIME_LIMIT_SECONDS,

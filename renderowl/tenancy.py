@@ -25,16 +25,21 @@ current_organization_id: ContextVar[str | None] = ContextVar("current_organizati
 _bypass_reason: ContextVar[str | None] = ContextVar("tenancy_bypass_reason", default=None)
 
 
-def activate_organization(organization_id, *, using="default"):
-    """Set the organization for the current transaction (and the log context); requires an open transaction."""
+def activate_organization(organization_id, *, using="default", already_set=False):
+    """Set the organization for the current transaction (and the log context); requires an open transaction.
+
+    `already_set`: a query of this transaction already ran `set_config(RLS_SETTING, organization_id, true)`
+    (the API key's lookup does), so only the log context is left to set.
+    """
     connection = connections[using]
     if not connection.in_atomic_block:
         raise RuntimeError(
             "activate_organization() needs an open transaction: wrap the work in tenant_context(), "
             "or enable ATOMIC_REQUESTS for the database."
         )
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config(%s, %s, true)", [RLS_SETTING, str(organization_id)])
+    if not already_set:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT set_config(%s, %s, true)", [RLS_SETTING, str(organization_id)])
     current_organization_id.set(str(organization_id))
 
 

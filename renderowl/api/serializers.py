@@ -1,8 +1,17 @@
 """Serializer building blocks shared by every app."""
 
+from datetime import datetime, timedelta
+from functools import cached_property
+
+from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.core.validators import RegexValidator
+from django.db import models
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import serializers
+from rest_framework import ISO_8601, serializers
+from rest_framework.fields import SkipField
+from rest_framework.relations import PKOnlyObject
+from rest_framework.settings import api_settings
 
 from renderowl.text import storable_text
 
@@ -128,3 +137,67 @@ class MetadataField(serializers.DictField):
             if not storable_text(key):
                 raise serializers.ValidationError("Keys must not contain NUL or unpaired surrogate characters.")
         return value
+
+
+class UtcDateTimeField(serializers.DateTimeField):
+    """A DateTimeField that writes a UTC value as DRF does (ISO 8601, `Z`) without its per-value time zone lookup.
+
+    With TIME_ZONE = "UTC" and no zone activated (the API activates none), DRF's conversion of each value
+    to the current zone changes nothing but costs a context-local lookup: 200 of them on a page of 100 rows.
+    """
+
+    def to_representation(self, value):
+        if (
+            type(value) is datetime
+            and value.utcoffset() == timedelta(0)
+            and "timezone" not in self.__dict__
+            and settings.TIME_ZONE == "UTC"
+            and str(getattr(self, "format", api_settings.DATETIME_FORMAT)).lower() == ISO_8601
+        ):
+            text = value.isoformat()
+            return text[:-6] + "Z" if text.endswith("+00:00") else text
+        return super().to_representation(value)
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """The API's ModelSerializer: DRF's output, with less machinery per row (a page serializes 100).
+
+    Model datetimes go through UtcDateTimeField, and a field whose source is a plain column of the model
+    reads the attribute directly instead of through DRF's generic attribute walk; others are DRF's.
+    """
+
+    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, models.DateTimeField: UtcDateTimeField}
+
+    @cached_property
+    def _representation_plan(self):
+        """[(field, attribute name or None)] for the readable fields, once per serializer (a list's child is one)."""
+        model = self.Meta.model
+        plan = []
+        for field in self._readable_fields:
+            attname = None
+            if len(field.source_attrs) == 1:
+                try:
+                    model_field = model._meta.get_field(field.source_attrs[0])
+                except FieldDoesNotExist:
+                    model_field = None
+                if model_field is not None and model_field.concrete and not model_field.is_relation:
+                    attname = model_field.attname
+            plan.append((field, attname))
+        return plan
+
+    def to_representation(self, instance):
+        if not isinstance(instance, self.Meta.model):
+            return super().to_representation(instance)
+        representation = {}
+        for field, attname in self._representation_plan:
+            if attname is not None:
+                attribute = getattr(instance, attname)
+            else:
+                try:
+                    attribute = field.get_attribute(instance)
+                except SkipField:
+                    continue
+            check_for_none = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
+            representation[field.field_name] = None if check_for_none is None else field.to_representation(attribute)
+        return representation
+

@@ -68,7 +68,9 @@ class TenantViewSet(viewsets.GenericViewSet):
     def initial(self, request, *args, **kwargs):
         self.idempotency = None
         super().initial(request, *args, **kwargs)
-        activate_organization(request.user.organization_id)
+        activate_organization(
+            request.user.organization_id, already_set=getattr(request.user, "organization_activated", False)
+        )
         if self.action == "list":
             self._reject_unknown_query_params(request)
         if request.method == "POST":

@@ -321,4 +321,4 @@ def test_events_without_a_render_or_asset_object_pass_through_the_subscriber(ten
     with tenant_context(tenant.id):
         for type in ("render.failed", "asset.ready"):
             event = event_emit(type=type, organization_id=tenant.id, project_id=project["id"], data={})
-            automations_on_event(event=event, now=event.created_at)
+            automations_on_event(events=[event], now=event.created_at)

@@ -56,3 +56,17 @@ def test_list_queries_do_not_grow_with_the_page(tenant, populated, name):
     large, large_rows = queries_for(tenant.client, f"{url}?limit=50")
     assert (small_rows, large_rows) == (1, 50)
     assert small == large
+
+
+def test_a_retrieve_is_the_key_lookup_and_the_row(tenant):
+    """The key's lookup also sets the request's organization: no round trip of its own for that."""
+    project = tenant.create_project(name="One")
+    url = f"/v1/projects/{project['id']}"
+    tenant.client.get(url)  # warm: the key's lastUsedAt
+    with CaptureQueriesContext(connections["default"]) as captured:
+        response = tenant.client.get(url)
+    assert response.status_code == 200 and response.json()["id"] == project["id"]
+    # Inside the test's transaction the request's own is a savepoint.
+    statements = [query["sql"] for query in captured if "SAVEPOINT" not in query["sql"]]
+    assert len(statements) == 2
+    assert "api_key_lookup" in statements[0] and "set_config" in statements[0]

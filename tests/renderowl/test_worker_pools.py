@@ -18,6 +18,7 @@ from tests.renderowl.worker_tasks import record_execution
 ROUTED = {
     "events.publish_event_task": "events",
     "webhooks.deliver_task": "webhooks",
+    "webhooks.deliver_batch_task": "webhooks",
     "assets.process_asset_task": "assets",
     "renders.render_next_task": "renders",
     "assets.delete_stored_objects_task": "assets",
