@@ -34,6 +34,8 @@ PUBLISH_TASK = "events.publish_event_task"
 DISPATCH_BATCH = 100
 # A commit publishes no dispatch while one of its organization is queued and not started, for at most this long.
 DISPATCH_PENDING_SECONDS = 5
+# An event that rode on a queued dispatch instead of publishing its own: republished this soon if it was lost.
+COALESCED_REPUBLISH = timedelta(seconds=2 * DISPATCH_PENDING_SECONDS)
 
 
 def event_emit(*, type, organization_id, project_id, instance=None, data=None, target_urls=(), publish=True):
@@ -76,6 +78,12 @@ def event_publish(*, event_id, organization_id, now=None, coalesce=False):
     most DISPATCH_PENDING_SECONDS, so a lost message delays no later event for longer than that.
     """
     if coalesce and not dispatch_mark_pending(organization_id):
+        # The queued dispatch takes this event too; should its message be lost, the sweep republishes the
+        # event after COALESCED_REPUBLISH, not after EVENTS_REPUBLISH_AFTER_SECONDS.
+        with tenant_context(organization_id):
+            Event.objects.filter(pk=event_id, published_at__isnull=True).update(
+                next_publish_at=(now or timezone.now()) + COALESCED_REPUBLISH
+            )
         return
     if not enqueue(PUBLISH_TASK, event_id, organization_id=organization_id):
         dispatch_clear_pending(organization_id)

@@ -8,6 +8,7 @@ from celery.contrib.testing.worker import start_worker
 from rest_framework.test import APIClient
 
 from renderowl.celery import app
+from renderowl.redis import get_redis
 from tests.automations.conftest import create_automation, template_document
 from tests.conftest import Tenant
 from tests.renders.conftest import upload_template
@@ -17,9 +18,13 @@ QUEUES = ["automations", "events", "renders"]
 
 
 def purge():
+    """Drop what other tests left queued, and the marks saying a dispatch of events is queued (it is gone now)."""
     with app.connection_for_write() as connection:
         for queue in QUEUES:
             connection.default_channel.queue_purge(queue)
+    redis = get_redis()
+    for key in redis.scan_iter("events:dispatch-pending:*"):
+        redis.delete(key)
 
 
 def test_a_hook_call_is_rendered_by_the_workers_and_its_run_completes(asset_storage):

@@ -6,6 +6,7 @@ engine's own code. Media are small (1 s at 10 fps, 192×108) so the file runs in
 """
 
 import os
+from datetime import datetime
 import shutil
 import signal
 
@@ -217,7 +218,10 @@ def test_a_renders_events_reach_a_real_receiver_signed_and_in_order(
         )
         assert event["data"]["object"]["id"] == job_id and "outputUrl" not in event["data"]["object"]
         by_target[request.path].append(event)
-    endpoint_events, job_events = by_target.values()
+    # Deliveries go out concurrently, so they may arrive out of order: put them in the order they happened.
+    endpoint_events, job_events = (
+        sorted(events, key=lambda event: datetime.fromisoformat(event["createdAt"])) for events in by_target.values()
+    )
     assert [event["id"] for event in endpoint_events] == [event["id"] for event in job_events]
     types = [event["type"] for event in endpoint_events]
     assert types[:2] == ["render.queued", "render.started"] and types[-1] == "render.completed", types
