@@ -6,9 +6,9 @@ engine's own code. Media are small (1 s at 10 fps, 192×108) so the file runs in
 """
 
 import os
-from datetime import datetime
 import shutil
 import signal
+from datetime import datetime
 
 import pytest
 from celery.contrib.testing.worker import start_worker
