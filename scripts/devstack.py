@@ -211,7 +211,11 @@ def run():
     signal.signal(signal.SIGTERM, stop)
     try:
         prepare_database(env)
-        demo = manage(env, "setupdemo", capture=True).stdout
+        try:
+            demo = manage(env, "setupdemo", capture=True).stdout
+        except subprocess.CalledProcessError as failed:  # captured for the key: show why it failed
+            print(failed.stdout or "", failed.stderr or "", sep="", end="", file=sys.stderr, flush=True)
+            raise
         print(demo, end="", flush=True)
         env.setdefault("PORT", "8000")
         env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{env['PORT']}")  # signed storage URLs point here
