@@ -8,29 +8,22 @@ A wrong token reads exactly as an unknown automation (404). Each automation gets
 import hashlib
 import hmac
 import json
-import logging
-import math
 import re
-import time
 
-import redis
 from django.conf import settings
 from django.db import connection
 
 from automations.firing import automation_fire
 from automations.models import Automation, AutomationRun
 from renderowl.errors import Conflict, Invalid, NotFound, TooLarge
-from renderowl.redis import get_redis
+from renderowl.redis import rate_window_hit
 from renderowl.tenancy import activate_organization
 from renderowl.text import json_depth, unstorable_path
-
-logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Renderowl-Hook-Signature"
 MAX_PAYLOAD_DEPTH = 64
 # As on every POST of the API (renderowl.api.idempotency): 1-255 printable ASCII characters, no spaces.
 IDEMPOTENCY_KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
-WINDOW_SECONDS = 60
 
 
 def hook_automation(*, automation_id, token):
@@ -47,22 +40,12 @@ def hook_automation(*, automation_id, token):
     return Automation.objects.get(pk=automation_id)
 
 
-def hook_rate_limit_wait(*, automation_id, now=None):
+def hook_rate_limit_wait(*, automation_id):
     """Seconds to wait when the automation's hook is over AUTOMATION_HOOK_RATE_PER_MINUTE this minute, else None."""
-    now = now or time.time()
-    window = int(now // WINDOW_SECONDS)
-    key = f"ratelimit:hook:{automation_id}:{window}"
-    pipe = get_redis().pipeline()
-    pipe.set(key, 0, ex=WINDOW_SECONDS + 1, nx=True)
-    pipe.incr(key)
-    try:
-        _, count = pipe.execute()
-    except redis.RedisError:
-        logger.warning("hook rate limiter unavailable; request allowed", exc_info=True)
+    hit = rate_window_hit(f"hook:{automation_id}")
+    if hit is None or hit.count <= settings.AUTOMATION_HOOK_RATE_PER_MINUTE:
         return None
-    if count <= settings.AUTOMATION_HOOK_RATE_PER_MINUTE:
-        return None
-    return max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
+    return hit.reset_seconds
 
 
 def hook_signature(secret, body):

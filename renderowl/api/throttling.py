@@ -1,19 +1,11 @@
 """Rate limiting per organization, counted in Redis so every API process (and every key) shares one budget."""
 
-import logging
-import math
-import time
 from dataclasses import dataclass
 
-import redis
 from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
-from renderowl.redis import get_redis
-
-logger = logging.getLogger(__name__)
-
-WINDOW_SECONDS = 60
+from renderowl.redis import rate_window_hit
 
 
 @dataclass(frozen=True)
@@ -46,24 +38,16 @@ class OrganizationRateThrottle(BaseThrottle):
         api_key = getattr(request, "auth", None)
         if api_key is None:
             return True
-        now = time.time()
-        window = int(now // WINDOW_SECONDS)
-        key = f"ratelimit:org:{api_key.organization_id}:{window}"
-        pipe = get_redis().pipeline()
-        pipe.set(key, 0, ex=WINDOW_SECONDS + 1, nx=True)  # works on Redis 6 too, unlike EXPIRE NX
-        pipe.incr(key)
-        try:
-            _, count = pipe.execute()
-        except redis.RedisError:
-            # Fail open: an outage of the limiter's store must not take the API down with it.
-            logger.warning("rate limiter unavailable; request allowed", exc_info=True)
+        hit = rate_window_hit(f"org:{api_key.organization_id}")
+        if hit is None:
             return True
         limit = settings.RATE_LIMIT_PER_MINUTE
-        reset = max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
-        request.rate_limit = RateLimitState(limit=limit, remaining=max(0, limit - count), reset_seconds=reset)
-        if count <= limit:
+        request.rate_limit = RateLimitState(
+            limit=limit, remaining=max(0, limit - hit.count), reset_seconds=hit.reset_seconds,
+        )
+        if hit.count <= limit:
             return True
-        self.retry_after = reset
+        self.retry_after = hit.reset_seconds
         return False
 
     def wait(self):
@@ -81,20 +65,10 @@ class AddressRateThrottle(BaseThrottle):
 
     def allow_request(self, request, view):
         self.retry_after = None
-        now = time.time()
-        window = int(now // WINDOW_SECONDS)
-        key = f"ratelimit:{self.scope}:{self.get_ident(request)}:{window}"
-        pipe = get_redis().pipeline()
-        pipe.set(key, 0, ex=WINDOW_SECONDS + 1, nx=True)
-        pipe.incr(key)
-        try:
-            _, count = pipe.execute()
-        except redis.RedisError:
-            logger.warning("rate limiter unavailable; request allowed", exc_info=True)
+        hit = rate_window_hit(f"{self.scope}:{self.get_ident(request)}")
+        if hit is None or hit.count <= getattr(settings, self.rate_setting):
             return True
-        if count <= getattr(settings, self.rate_setting):
-            return True
-        self.retry_after = max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
+        self.retry_after = hit.reset_seconds
         return False
 
     def wait(self):
