@@ -23,7 +23,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.urls import reverse
 from django.utils import timezone
 
@@ -36,7 +36,7 @@ from renders.engines.remotion import RemotionEngine
 from renders.inputs import AssetRef, OutputSpec, RenderInput
 from renders.models import RenderJob
 from renders.scheduling import render_claim_next, render_wake_after
-from renders.services import render_event, render_wake_on_commit
+from renders.services import render_event, render_queue_again
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +140,7 @@ def lease_heartbeat(job):
         try:
             while not stop.wait(settings.RENDER_LEASE_SECONDS / 4):
                 _renew_lease(job)
-        except Exception:  # noqa: BLE001 - a lost heartbeat only risks a lapsed lease, which the reaper handles
+        except DatabaseError:  # a lost heartbeat only risks a lapsed lease, which the reaper handles
             logger.warning("render lease not renewed", extra={"render": job.id}, exc_info=True)
         finally:
             connections.close_all()  # this thread's own connection
@@ -204,21 +204,9 @@ def renders_reap_lost(*, now=None, limit=200):
                 render_wake_after(job)
                 failed += 1
             else:
-                _queue_again(job, now=now)
+                render_queue_again(job, now=now, also=("remote_job_id",))
                 requeued += 1
     return requeued, failed
-
-
-def _queue_again(job, *, now):
-    """Queue a job whose attempt was lost (the caller holds its row lock) and wake a renderer once committed."""
-    job.status, job.stage, job.progress, job.queued_at = RenderJob.Status.QUEUED, "queued", 0.0, now
-    job.lease_expires_at = None
-    job.save(update_fields=[
-        "status", "stage", "progress", "queued_at", "lease_expires_at", "remote_job_id", "updated_at",
-    ])
-    render_event(job, "render.queued")
-    render_wake_on_commit()
-    return job.status
 
 
 def _render(job, *, workdir, clock):
@@ -345,7 +333,7 @@ def _finish_attempt(organization_id, job_id, *, attempt, error=None, key="", siz
         if error is not None and error.retry and job.attempts_since_retry < settings.RENDER_MAX_ATTEMPTS:
             logger.warning("render attempt lost", extra={"render": job.id, "attempts": job.attempts, "code": error.code})
             job.remote_job_id = ""  # the engine gave its remote job up itself: the next attempt need not cancel it
-            return _queue_again(job, now=timezone.now())
+            return render_queue_again(job, now=timezone.now(), also=("remote_job_id",)).status
         job.completed_at = timezone.now()
         job.lease_expires_at = None
         if error is None:

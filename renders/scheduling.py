@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
+from kombu.exceptions import ChannelError
 
 from renderowl.celery import app
 from renderowl.tenancy import dangerously_bypass_tenancy, tenant_context
@@ -98,5 +99,5 @@ def wake_ups_waiting():
     with app.connection_for_read() as broker:
         try:
             return broker.default_channel.queue_declare(queue=RENDER_QUEUE, passive=True).message_count
-        except Exception:  # noqa: BLE001 - kombu reports an empty (absent) queue as a channel error
+        except ChannelError:  # kombu reports an empty (absent) queue so; a broker outage is raised (beat retries)
             return 0

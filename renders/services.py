@@ -169,13 +169,19 @@ def render_retry(*, job):
             "it again with assets the project still has.",
             code="render_not_retryable",
         )
-    job.status, job.stage, job.progress, job.error = RenderJob.Status.QUEUED, "queued", 0.0, None
-    job.queued_at, job.started_at, job.completed_at, job.lease_expires_at = timezone.now(), None, None, None
+    job.error, job.started_at, job.completed_at = None, None, None
     job.attempts_before_retry = job.attempts
-    job.save(update_fields=[
-        "status", "stage", "progress", "error", "queued_at", "started_at", "completed_at", "lease_expires_at",
-        "attempts_before_retry", "updated_at",
-    ])
+    return render_queue_again(
+        job, now=timezone.now(), also=("error", "started_at", "completed_at", "attempts_before_retry"),
+    )
+
+
+def render_queue_again(job, *, now, also=()):
+    """Put a job the caller holds locked back in the queue (a lost attempt, an operator's retry): `queued`, its
+    `render.queued` event, and a renderer woken once committed. `also` names other fields the caller changed."""
+    job.status, job.stage, job.progress, job.queued_at = RenderJob.Status.QUEUED, "queued", 0.0, now
+    job.lease_expires_at = None
+    job.save(update_fields=["status", "stage", "progress", "queued_at", "lease_expires_at", *also, "updated_at"])
     render_event(job, "render.queued")
     render_wake_on_commit()
     return job
