@@ -3,6 +3,7 @@
     python scripts/devstack.py run          # make run: servers, migrations, demo key, the Procfile
     python scripts/devstack.py test [ARGS]  # make test: the suite against DATABASE_URL/REDIS_URL or .run/
     python scripts/devstack.py exec CMD…    # make bench/fuzz: one command with the same servers
+    python scripts/devstack.py stack CMD…   # make sdk-test: CMD against the whole platform (the Procfile)
     python scripts/devstack.py up | down    # start or stop the embedded servers alone
 
 DATABASE_URL and REDIS_URL, when set, are used as they are and nothing is started for them.
@@ -33,6 +34,11 @@ SECRET_KEY_FILE = RUN / "secret_key"
 PYTHON = sys.executable
 DATABASE_NAME = "renderowl"
 TESTS_REDIS_DB = 1
+# `stack`: a database and a Redis database of its own, emptied at every start, and how long it may take to come up.
+STACK_DATABASE_NAME = "renderowl_stack"
+STACK_REDIS_DB = 2
+STACK_READY_SECONDS = 90
+STACK_STOP_SECONDS = 30
 
 
 def log(message):
@@ -267,6 +273,90 @@ def execute(command):
         down(started)
 
 
+def stack(command):
+    """Run `command` against the whole platform: the Procfile's API, worker pools and beat on a free port.
+
+    The platform gets a database and a Redis database of its own, emptied first, so the command sees only
+    what it creates. The command is told where and how through RENDEROWL_BASE_URL and RENDEROWL_API_KEY
+    (the demo organization's key); the platform's output goes to .run/stack.log, printed when it fails.
+    """
+    env, started = up()
+    child = None
+    log_path = RUN / "stack.log"
+    try:
+        env["DATABASE_URL"] = fresh_database(env["DATABASE_URL"], STACK_DATABASE_NAME)
+        env["REDIS_URL"] = f"{env['REDIS_URL'].rsplit('/', 1)[0]}/{STACK_REDIS_DB}"
+        import redis
+
+        redis.Redis.from_url(env["REDIS_URL"]).flushdb()
+        prepare_database(env)
+        key_file = RUN / "stack-api-key"
+        key_file.unlink(missing_ok=True)
+        demo = manage(env, "setupdemo", "--key-file", str(key_file), capture=True).stdout
+        port = free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        env.update(PORT=str(port), PUBLIC_BASE_URL=base_url, LOG_LEVEL=env.get("LOG_LEVEL", "WARNING"))
+        with open(log_path, "w") as out:
+            child = subprocess.Popen(
+                [PYTHON, "-m", "honcho", "-f", str(ROOT / "Procfile"), "start"],
+                env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        wait_until_ready(child, base_url, log_path)
+        log(f"platform on {base_url}/v1 (log in {display(log_path)}); running {' '.join(command)}")
+        api_key = next(line.split(": ", 1)[1] for line in demo.splitlines() if line.startswith("Demo API key:"))
+        returncode = subprocess.run(
+            command, env={**env, "RENDEROWL_BASE_URL": base_url, "RENDEROWL_API_KEY": api_key}, cwd=ROOT
+        ).returncode
+        if returncode:
+            log(f"{' '.join(command)} exited {returncode}; the platform's log: {display(log_path)}")
+        return returncode
+    finally:
+        if child and child.poll() is None:
+            stop_group(child)
+        down(started)
+
+
+def fresh_database(url, name):
+    """`url` naming the database `name`, dropped first if it exists (provisiondatabase creates it again)."""
+    import psycopg
+    from psycopg import sql
+
+    base, _, query = url.partition("?")
+    server = f"{base.rsplit('/', 1)[0]}/postgres" + (f"?{query}" if query else "")
+    with psycopg.connect(server, autocommit=True) as connection:
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    return f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
+
+
+def wait_until_ready(child, base_url, log_path):
+    import urllib.request
+
+    deadline = time.monotonic() + STACK_READY_SECONDS
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            raise SystemExit(f"devstack: the platform exited while starting:\n{log_path.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"devstack: the platform was not ready in {STACK_READY_SECONDS} s:\n{log_path.read_text()[-4000:]}")
+
+
+def stop_group(child):
+    """SIGTERM to the Procfile's whole process group (honcho and what it started); SIGKILL if it lingers."""
+    try:
+        os.killpg(child.pid, signal.SIGTERM)
+        child.wait(timeout=STACK_STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
+    except ProcessLookupError:
+        pass
+
+
 def main(argv):
     command = argv[0] if argv else "run"
     if command == "run":
@@ -275,6 +365,8 @@ def main(argv):
         sys.exit(test(argv[1:]))
     elif command == "exec":
         sys.exit(execute(argv[1:]))
+    elif command == "stack":
+        sys.exit(stack(argv[1:]))
     elif command == "up":
         env, _ = up()
         prepare_database(env)
