@@ -34,9 +34,10 @@ SECRET_KEY_FILE = RUN / "secret_key"
 PYTHON = sys.executable
 DATABASE_NAME = "renderowl"
 TESTS_REDIS_DB = 1
-# `stack`: a database and a Redis database of its own, emptied at every start, and how long it may take to come up.
-STACK_DATABASE_NAME = "renderowl_stack"
-STACK_REDIS_DB = 2
+# `stack`: a database and a Redis database of its own, emptied at every start (DEVSTACK_STACK_DATABASE and
+# DEVSTACK_STACK_REDIS_DB choose others, for two stacks side by side), and how long it may take to come up.
+STACK_DATABASE_NAME = os.environ.get("DEVSTACK_STACK_DATABASE", "renderowl_stack")
+STACK_REDIS_DB = int(os.environ.get("DEVSTACK_STACK_REDIS_DB", "2"))
 STACK_READY_SECONDS = 90
 STACK_STOP_SECONDS = 30
 
