@@ -36,6 +36,18 @@ class Row:
             return False
         return self.measured < self.goal if self.kind == "ratio" else self.measured > self.goal
 
+    @property
+    def unit(self):
+        return "×" if self.kind == "ratio" else ""
+
+    @property
+    def shown(self):
+        """Three significant digits, more where fewer would read as the goal a row misses (0.4996×, not 0.5×)."""
+        digits = 3
+        while digits < 6 and self.missed and float(f"{self.measured:.{digits}g}") == self.goal:
+            digits += 1
+        return f"{self.measured:.{digits}g}{self.unit}"
+
     def as_json(self):
         return {self.kind: round(self.measured, 3), "goal": self.goal, **self.extra}
 
@@ -59,10 +71,7 @@ class BenchResults:
         for row in self.rows.values():
             if row.missed:
                 relation = "below" if row.kind == "ratio" else "above"
-                unit = "×" if row.kind == "ratio" else ""
-                lines.append(
-                    f"WARNING: {row.name} is {row.measured:.3g}{unit}, {relation} its goal of {row.goal:g}{unit}."
-                )
+                lines.append(f"WARNING: {row.name} is {row.shown}, {relation} its goal of {row.goal:g}{row.unit}.")
         return lines
 
     def finish(self, report, path):
@@ -75,7 +84,7 @@ class BenchResults:
                 [
                     [
                         row.name,
-                        f"{row.measured:.3g}{'×' if row.kind == 'ratio' else ''}",
+                        row.shown,
                         "-" if row.goal is None else f"{'≥' if row.kind == 'ratio' else '≤'} {row.goal:g}",
                         "MISSED" if row.missed else ("met" if row.goal is not None else ""),
                     ]
