@@ -1,6 +1,6 @@
 """Renderowl's Python SDK: `from renderowl_sdk import Renderowl`."""
 
-from . import _models as models
+from . import models
 from ._client import Renderowl
 from ._errors import (
     APIConnectionError,

@@ -888,6 +888,65 @@ class WebhookTestRequest(TypedDict, total=False):
 
 
 
+__all__ = [
+    "Asset",
+    "AssetCreateRequest",
+    "AssetError",
+    "AssetStatusEnum",
+    "AssetTypeEnum",
+    "AssetUploadResponse",
+    "AssetWithDownload",
+    "Attempt",
+    "Automation",
+    "AutomationCreateRequest",
+    "AutomationDryRun",
+    "AutomationRun",
+    "AutomationRunError",
+    "AutomationRunStatusEnum",
+    "AutomationRunTriggerEnum",
+    "AutomationTriggerRequest",
+    "ContentTypeEnum",
+    "Delivery",
+    "DeliveryDetail",
+    "DeliveryStatusEnum",
+    "EventsEnum",
+    "FieldError",
+    "HookAccepted",
+    "PaginatedAssetList",
+    "PaginatedAutomationList",
+    "PaginatedAutomationRunList",
+    "PaginatedDeliveryList",
+    "PaginatedProjectList",
+    "PaginatedRenderJobList",
+    "PaginatedWebhookEndpointList",
+    "PatchedAssetUpdateRequest",
+    "PatchedAutomationUpdateRequest",
+    "PatchedProjectUpdateRequest",
+    "PatchedWebhookEndpointUpdateRequest",
+    "Problem",
+    "Project",
+    "ProjectCreateRequest",
+    "ProjectWithSecret",
+    "RemoteCallbackAnswer",
+    "RenderCreateRequest",
+    "RenderError",
+    "RenderJob",
+    "RenderJobWithOutput",
+    "RenderPriorityEnum",
+    "RenderStatusEnum",
+    "Upload",
+    "WebhookEndpoint",
+    "WebhookEndpointCreateRequest",
+    "WebhookEndpointStatusEnum",
+    "WebhookSecret",
+    "WebhookTestRequest",
+    "API_VERSION",
+    "OPERATIONS",
+    "REQUEST_SCHEMAS"
+]
+
+
+
 # The request bodies' schemas, $refs inlined: requests are validated against them before sending.
 REQUEST_SCHEMAS: dict[str, Any] = {
     "AssetCreateRequest": {

@@ -210,6 +210,7 @@ class Generator:
             if self.is_enum(name):
                 continue
             out.append(self.request_typeddict(name) if self.is_request(name) else self.response_model(name))
+        out.append("\n\n__all__ = " + pretty(names + ["API_VERSION", "OPERATIONS", "REQUEST_SCHEMAS"]).replace("\n", "\n") + "\n")
         request_schemas = {name: self.resolve(self.schemas[name]) for name in names if self.is_request(name)}
         out.append("\n\n# The request bodies' schemas, $refs inlined: requests are validated against them before sending.")
         out.append(f"REQUEST_SCHEMAS: dict[str, Any] = {pretty(request_schemas)}\n")
