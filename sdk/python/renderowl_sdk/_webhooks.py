@@ -84,6 +84,8 @@ def verify_webhook(payload: bytes | str, headers: Mapping[str, str], secret: str
     key, or a list of them while you rotate. Raises WebhookVerificationError for a missing header, a
     timestamp more than `tolerance` seconds from now, no matching signature, or a body that is not JSON.
     """
+    if not secret:
+        raise WebhookVerificationError("No secret to verify with: pass the project's webhookSecret.", code="invalid_secret")
     body = payload.encode() if isinstance(payload, str) else bytes(payload)
     event_id = _header(headers, "webhook-id", "X-Renderowl-Id")
     raw_timestamp = _header(headers, "webhook-timestamp", "X-Renderowl-Timestamp")

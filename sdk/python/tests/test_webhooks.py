@@ -115,5 +115,7 @@ def test_verify_rejects_a_tampered_body_a_missing_header_and_a_bad_secret():
         verify_webhook(BODY, {k: v for k, v in headers.items() if k != "Webhook-Signature"}, SECRET)
     with pytest.raises(WebhookVerificationError, match="secret"):
         verify_webhook(BODY, headers, "not-hex")
+    with pytest.raises(WebhookVerificationError, match="No secret"):
+        verify_webhook(BODY, headers, None)  # e.g. PROJECT_SECRETS.get() of an unknown project
     with pytest.raises(WebhookVerificationError, match="No signature"):
         verify_webhook(BODY, {**headers, "Webhook-Signature": "v2,abc v1,!!!"}, SECRET)
