@@ -15,13 +15,14 @@ class ServerSentEvent:
 
 
 def parse_events(lines: Iterable[str]) -> Iterator[ServerSentEvent]:
-    """Yield one event per blank-line-terminated block; comments (`: keepalive`) are skipped."""
+    """Yield one event per blank-line-terminated block that has data or an id. Comments (`: keepalive`) are
+    skipped, and so is a block the stream ended in the middle of (its JSON would be cut)."""
     data: list[str] = []
     event_id = event = retry = None
     for line in lines:
         line = line.rstrip("\r\n")
         if not line:
-            if data or event_id is not None:
+            if data or event_id is not None:  # a block of only `retry:` dispatches nothing
                 yield ServerSentEvent(data="\n".join(data), id=event_id, event=event, retry=retry)
             data, event_id, event, retry = [], None, None, None
             continue
@@ -37,5 +38,3 @@ def parse_events(lines: Iterable[str]) -> Iterator[ServerSentEvent]:
             event = value
         elif name == "retry" and value.isdigit():
             retry = int(value)
-    if data:
-        yield ServerSentEvent(data="\n".join(data), id=event_id, event=event, retry=retry)

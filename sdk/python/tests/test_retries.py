@@ -68,6 +68,9 @@ class FlakyServer:
                         return
                     action = (action[1], problem(action[1], "internal_error"), {})
                 status, payload, headers = action
+                if isinstance(payload, bytes):  # sent as it is, with the headers given
+                    self.reply(status, payload, headers)
+                    return
                 self.reply(status, json.dumps(payload).encode(), {"Content-Type": "application/json", **headers})
 
             def reply(self, status, body, headers):
@@ -78,7 +81,7 @@ class FlakyServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-            do_GET = do_POST = do_PATCH = do_DELETE = handle_any
+            do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = handle_any
 
             def log_message(self, *args):
                 pass
@@ -87,7 +90,7 @@ class FlakyServer:
         self.upstream = []
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     def close(self):
         self.release.set()
@@ -197,3 +200,62 @@ def test_rate_limit_error_carries_retry_after(flaky):
     with pytest.raises(RateLimitError) as caught:
         client.projects.get("prj_fake")
     assert caught.value.retry_after == 30.0
+
+
+def test_a_failed_upload_put_is_sent_again_in_full(flaky, tmp_path):
+    from renderowl_sdk.models import Upload
+    from renderowl_sdk.resources.assets import _Source
+
+    server, client = flaky([(503, b"busy", {}), (201, b"{}", {"Content-Type": "application/json"})])
+    data = bytes(range(256)) * 5000  # more than one chunk
+    path = tmp_path / "clip.bin"
+    path.write_bytes(data)
+    upload = Upload.from_dict({"url": server.url + "/v1/storage/upload/token", "method": "PUT",
+                               "headers": {"Content-Type": "video/mp4", "Content-Length": str(len(data))}})
+    client.assets.put_file(upload, _Source(path, None))
+    assert [request["body"] for request in server.seen] == [data, data]
+    assert all("Authorization" not in request["headers"] for request in server.seen)
+
+
+def sse(*events):
+    return "".join(f"id: {event_id}\ndata: {json.dumps(job)}\n\n" for event_id, job in events).encode()
+
+
+def test_the_event_stream_resumes_after_the_last_event_when_cut(flaky):
+    rendering = {"id": "rnd_1", "status": "rendering", "stage": "rendering", "progress": 0.5}
+    completed = {"id": "rnd_1", "status": "completed", "stage": "", "progress": 1.0, "outputUrl": "http://x/o.mp4"}
+    stream_headers = {"Content-Type": "text/event-stream"}
+    server, client = flaky([
+        (200, b"retry: 2000\n\n: keepalive\n\n" + sse(("1-0", rendering)), stream_headers),  # then closed early
+        (200, sse(("2-0", completed)), stream_headers),
+    ])
+    seen = []
+    final = client.renders.wait("rnd_1", on_progress=seen.append)
+    assert [job.status for job in seen] == ["rendering", "completed"] and final.output_url == "http://x/o.mp4"
+    assert "Last-Event-ID" not in server.seen[0]["headers"]
+    assert server.seen[1]["headers"]["Last-Event-ID"] == "1-0"
+
+
+def test_a_finished_stream_answers_204_and_ends(flaky):
+    server, client = flaky([(204, b"", {})])
+    assert list(client.renders.stream("rnd_1", last_event_id="9-0")) == []
+
+
+def test_retry_after_as_an_http_date():
+    import email.utils
+    import time
+
+    from renderowl_sdk._client import parse_retry_after
+
+    in_ten = email.utils.formatdate(time.time() + 10, usegmt=True)
+    assert 8 <= parse_retry_after(in_ten) <= 10
+    assert parse_retry_after("soon") is None and parse_retry_after("-3") == 0.0
+
+
+def test_a_stream_that_keeps_closing_without_news_falls_back_to_polling(flaky):
+    empty = (200, b": keepalive\n\n", {"Content-Type": "text/event-stream"})
+    completed = {"id": "rnd_1", "status": "completed", "progress": 1.0, "outputUrl": "http://x/o.mp4"}
+    server, client = flaky([empty, empty, empty, (200, completed, {})])
+    assert client.renders.wait("rnd_1").status == "completed"
+    assert [request["path"] for request in server.seen] == ["/v1/renders/rnd_1/events"] * 3 + ["/v1/renders/rnd_1"]
+    assert client.sleeps == [0.5, 1.0]

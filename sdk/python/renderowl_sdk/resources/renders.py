@@ -58,14 +58,15 @@ class Renders(Resource):
     def stream(self, render_id: str, *, last_event_id: str | None = None) -> Iterator[m.RenderJobWithOutput]:
         """Follow the job's Server-Sent Events: its current state, then each change, ending after a final
         status. Reconnects (resuming after the last event) when the server closes the stream early."""
-        reconnects = 0
+        reconnects = 0  # connections in a row that broke or ended without a new event
         while True:
             headers = {"Last-Event-ID": last_event_id, "Accept": "text/event-stream"}
             try:
                 with self._client.stream("renders_events_retrieve", path={"renderId": render_id},
                                          headers=headers) as response:
                     if response.status_code == 204:
-                        return
+                        return  # nothing after the last event: the job had already finished
+                    reconnects += 1
                     for event in parse_events(response.iter_lines()):
                         if event.id:
                             last_event_id = event.id
@@ -77,11 +78,14 @@ class Renders(Resource):
                         if job.status in FINAL_RENDER_STATUSES:
                             return
             except (httpx.TransportError, ValueError) as exc:
-                reconnects += 1
                 if reconnects > self._client.max_retries:
                     raise _errors.APIConnectionError(f"The event stream of {render_id} broke: {exc}") from exc
+            # Closed before a final status (the server's stream lifetime, a proxy): resume after the last event.
+            if reconnects > self._client.max_retries:
+                raise _errors.APIConnectionError(
+                    f"The event stream of {render_id} keeps closing without news; poll the render instead.")
+            if reconnects:
                 self._client._sleep(0.5 * reconnects)
-            # The server closed the stream before a final status (its lifetime limit): resume after the last event.
 
     def wait(self, render_id: str, *, on_progress: Callable[[m.RenderJobWithOutput], None] | None = None,
              timeout: float = 600.0, poll_interval: float = 1.0,
