@@ -35,7 +35,6 @@ RenderStatusEnum = Literal["pending", "queued", "rendering", "completed", "faile
 WebhookEndpointStatusEnum = Literal["active", "failing", "disabled"]
 
 
-
 @dataclass(kw_only=True, eq=False)
 class Asset(Model):
     """An asset as the API returns it (and as its events carry it)."""
@@ -75,7 +74,6 @@ class Asset(Model):
     )
 
 
-
 class AssetCreateRequest(TypedDict, total=False):
     """Rejects fields it does not declare, so a typo is an error rather than silently ignored. Required: contentType, name, size, type."""
 
@@ -85,7 +83,6 @@ class AssetCreateRequest(TypedDict, total=False):
     size: int
     description: str
     tags: list[str]
-
 
 
 @dataclass(kw_only=True, eq=False)
@@ -101,7 +98,6 @@ class AssetError(Model):
     )
 
 
-
 @dataclass(kw_only=True, eq=False)
 class AssetUploadResponse(Model):
     """AssetUploadResponse"""
@@ -113,7 +109,6 @@ class AssetUploadResponse(Model):
         Field('asset', 'asset', kind='model', model='Asset'),
         Field('upload', 'upload', kind='model', model='Upload'),
     )
-
 
 
 @dataclass(kw_only=True, eq=False)
@@ -159,7 +154,6 @@ class AssetWithDownload(Model):
     )
 
 
-
 @dataclass(kw_only=True, eq=False)
 class Attempt(Model):
     """Attempt"""
@@ -183,7 +177,6 @@ class Attempt(Model):
         Field('succeeded', 'succeeded'),
         Field('manual', 'manual'),
     )
-
 
 
 @dataclass(kw_only=True, eq=False)
@@ -225,7 +218,6 @@ class Automation(Model):
     )
 
 
-
 class AutomationCreateRequest(TypedDict, total=False):
     """An automation as submitted: only its shape here; the services judge trigger, template and mapping. Required: name, templateId, trigger."""
 
@@ -239,7 +231,6 @@ class AutomationCreateRequest(TypedDict, total=False):
     metadata: dict[str, str]
 
 
-
 @dataclass(kw_only=True, eq=False)
 class AutomationDryRun(Model):
     """AutomationDryRun"""
@@ -251,7 +242,6 @@ class AutomationDryRun(Model):
         Field('input', 'input'),
         Field('output', 'output'),
     )
-
 
 
 @dataclass(kw_only=True, eq=False)
@@ -285,7 +275,6 @@ class AutomationRun(Model):
     )
 
 
-
 @dataclass(kw_only=True, eq=False)
 class AutomationRunError(Model):
     """AutomationRunError"""
@@ -299,13 +288,11 @@ class AutomationRunError(Model):
     )
 
 
-
 class AutomationTriggerRequest(TypedDict, total=False):
     """Rejects fields it does not declare, so a typo is an error rather than silently ignored. Required: nothing."""
 
     payload: Any
     dryRun: bool
-
 
 
 @dataclass(kw_only=True, eq=False)
@@ -335,7 +322,6 @@ class Delivery(Model):
         Field('created_at', 'createdAt', kind='datetime'),
         Field('completed_at', 'completedAt', kind='datetime'),
     )
-
 
 
 @dataclass(kw_only=True, eq=False)
@@ -371,7 +357,6 @@ class DeliveryDetail(Model):
     )
 
 
-
 @dataclass(kw_only=True, eq=False)
 class FieldError(Model):
     """FieldError"""
@@ -385,7 +370,6 @@ class FieldError(Model):
     )
 
 
-
 @dataclass(kw_only=True, eq=False)
 class HookAccepted(Model):
     """HookAccepted"""
@@ -397,7 +381,6 @@ class HookAccepted(Model):
         Field('run_id', 'runId'),
         Field('status', 'status'),
     )
-
 
 
 @dataclass(kw_only=True, eq=False)
@@ -415,7 +398,6 @@ class PaginatedAssetList(Model):
     )
 
 
-
 @dataclass(kw_only=True, eq=False)
 class PaginatedAutomationList(Model):
     """PaginatedAutomationList"""
@@ -429,7 +411,6 @@ class PaginatedAutomationList(Model):
         Field('has_more', 'hasMore'),
         Field('next_cursor', 'nextCursor'),
     )
-
 
 
 @dataclass(kw_only=True, eq=False)
@@ -447,7 +428,6 @@ class PaginatedAutomationRunList(Model):
     )
 
 
-
 @dataclass(kw_only=True, eq=False)
 class PaginatedDeliveryList(Model):
     """PaginatedDeliveryList"""
@@ -461,7 +441,6 @@ class PaginatedDeliveryList(Model):
         Field('has_more', 'hasMore'),
         Field('next_cursor', 'nextCursor'),
     )
-
 
 
 @dataclass(kw_only=True, eq=False)
@@ -479,7 +458,6 @@ class PaginatedProjectList(Model):
     )
 
 
-
 @dataclass(kw_only=True, eq=False)
 class PaginatedRenderJobList(Model):
     """PaginatedRenderJobList"""
@@ -493,7 +471,6 @@ class PaginatedRenderJobList(Model):
         Field('has_more', 'hasMore'),
         Field('next_cursor', 'nextCursor'),
     )
-
 
 
 @dataclass(kw_only=True, eq=False)
@@ -511,14 +488,12 @@ class PaginatedWebhookEndpointList(Model):
     )
 
 
-
 class PatchedAssetUpdateRequest(TypedDict, total=False):
     """Rejects fields it does not declare, so a typo is an error rather than silently ignored. Required: nothing."""
 
     name: str
     description: str
     tags: list[str]
-
 
 
 class PatchedAutomationUpdateRequest(TypedDict, total=False):
@@ -534,7 +509,6 @@ class PatchedAutomationUpdateRequest(TypedDict, total=False):
     metadata: dict[str, str]
 
 
-
 class PatchedProjectUpdateRequest(TypedDict, total=False):
     """Rejects fields it does not declare, so a typo is an error rather than silently ignored. Required: nothing."""
 
@@ -542,7 +516,6 @@ class PatchedProjectUpdateRequest(TypedDict, total=False):
     slug: str
     description: str
     metadata: dict[str, str]
-
 
 
 class PatchedWebhookEndpointUpdateRequest(TypedDict, total=False):
@@ -553,7 +526,6 @@ class PatchedWebhookEndpointUpdateRequest(TypedDict, total=False):
     events: list[EventsEnum]
     projectIds: list[str]
     enabled: bool
-
 
 
 @dataclass(kw_only=True, eq=False)
@@ -577,7 +549,6 @@ class Problem(Model):
         Field('errors', 'errors', kind='list_model', model='FieldError'),
         Field('request_id', 'requestId'),
     )
-
 
 
 @dataclass(kw_only=True, eq=False)
@@ -605,7 +576,6 @@ class Project(Model):
     )
 
 
-
 class ProjectCreateRequest(TypedDict, total=False):
     """Rejects fields it does not declare, so a typo is an error rather than silently ignored. Required: name."""
 
@@ -613,7 +583,6 @@ class ProjectCreateRequest(TypedDict, total=False):
     slug: str
     description: str
     metadata: dict[str, str]
-
 
 
 @dataclass(kw_only=True, eq=False)
@@ -643,7 +612,6 @@ class ProjectWithSecret(Model):
     )
 
 
-
 @dataclass(kw_only=True, eq=False)
 class RemoteCallbackAnswer(Model):
     """RemoteCallbackAnswer"""
@@ -653,7 +621,6 @@ class RemoteCallbackAnswer(Model):
     _fields: ClassVar[tuple[Field, ...]] = (
         Field('recorded', 'recorded'),
     )
-
 
 
 class RenderCreateRequest(TypedDict, total=False):
@@ -667,7 +634,6 @@ class RenderCreateRequest(TypedDict, total=False):
     metadata: dict[str, Any]
 
 
-
 @dataclass(kw_only=True, eq=False)
 class RenderError(Model):
     """RenderError"""
@@ -679,7 +645,6 @@ class RenderError(Model):
         Field('code', 'code'),
         Field('message', 'message'),
     )
-
 
 
 @dataclass(kw_only=True, eq=False)
@@ -739,7 +704,6 @@ class RenderJob(Model):
         Field('completed_at', 'completedAt', kind='datetime'),
         Field('updated_at', 'updatedAt', kind='datetime'),
     )
-
 
 
 @dataclass(kw_only=True, eq=False)
@@ -805,7 +769,6 @@ class RenderJobWithOutput(Model):
     )
 
 
-
 @dataclass(kw_only=True, eq=False)
 class Upload(Model):
     """Upload"""
@@ -821,7 +784,6 @@ class Upload(Model):
         Field('headers', 'headers'),
         Field('expires_at', 'expiresAt', kind='datetime'),
     )
-
 
 
 @dataclass(kw_only=True, eq=False)
@@ -855,7 +817,6 @@ class WebhookEndpoint(Model):
     )
 
 
-
 class WebhookEndpointCreateRequest(TypedDict, total=False):
     """Rejects fields it does not declare, so a typo is an error rather than silently ignored. Required: url."""
 
@@ -864,7 +825,6 @@ class WebhookEndpointCreateRequest(TypedDict, total=False):
     events: list[EventsEnum]
     projectIds: list[str]
     enabled: bool
-
 
 
 @dataclass(kw_only=True, eq=False)
@@ -880,1485 +840,679 @@ class WebhookSecret(Model):
     )
 
 
-
 class WebhookTestRequest(TypedDict, total=False):
     """Rejects fields it does not declare, so a typo is an error rather than silently ignored. Required: nothing."""
 
     projectId: str
 
 
-
-__all__ = [
-    "Asset",
-    "AssetCreateRequest",
-    "AssetError",
-    "AssetStatusEnum",
-    "AssetTypeEnum",
-    "AssetUploadResponse",
-    "AssetWithDownload",
-    "Attempt",
-    "Automation",
-    "AutomationCreateRequest",
-    "AutomationDryRun",
-    "AutomationRun",
-    "AutomationRunError",
-    "AutomationRunStatusEnum",
-    "AutomationRunTriggerEnum",
-    "AutomationTriggerRequest",
-    "ContentTypeEnum",
-    "Delivery",
-    "DeliveryDetail",
-    "DeliveryStatusEnum",
-    "EventsEnum",
-    "FieldError",
-    "HookAccepted",
-    "PaginatedAssetList",
-    "PaginatedAutomationList",
-    "PaginatedAutomationRunList",
-    "PaginatedDeliveryList",
-    "PaginatedProjectList",
-    "PaginatedRenderJobList",
-    "PaginatedWebhookEndpointList",
-    "PatchedAssetUpdateRequest",
-    "PatchedAutomationUpdateRequest",
-    "PatchedProjectUpdateRequest",
-    "PatchedWebhookEndpointUpdateRequest",
-    "Problem",
-    "Project",
-    "ProjectCreateRequest",
-    "ProjectWithSecret",
-    "RemoteCallbackAnswer",
-    "RenderCreateRequest",
-    "RenderError",
-    "RenderJob",
-    "RenderJobWithOutput",
-    "RenderPriorityEnum",
-    "RenderStatusEnum",
-    "Upload",
-    "WebhookEndpoint",
-    "WebhookEndpointCreateRequest",
-    "WebhookEndpointStatusEnum",
-    "WebhookSecret",
-    "WebhookTestRequest",
-    "API_VERSION",
-    "OPERATIONS",
-    "REQUEST_SCHEMAS"
-]
-
+__all__ = ['Asset',
+ 'AssetCreateRequest',
+ 'AssetError',
+ 'AssetStatusEnum',
+ 'AssetTypeEnum',
+ 'AssetUploadResponse',
+ 'AssetWithDownload',
+ 'Attempt',
+ 'Automation',
+ 'AutomationCreateRequest',
+ 'AutomationDryRun',
+ 'AutomationRun',
+ 'AutomationRunError',
+ 'AutomationRunStatusEnum',
+ 'AutomationRunTriggerEnum',
+ 'AutomationTriggerRequest',
+ 'ContentTypeEnum',
+ 'Delivery',
+ 'DeliveryDetail',
+ 'DeliveryStatusEnum',
+ 'EventsEnum',
+ 'FieldError',
+ 'HookAccepted',
+ 'PaginatedAssetList',
+ 'PaginatedAutomationList',
+ 'PaginatedAutomationRunList',
+ 'PaginatedDeliveryList',
+ 'PaginatedProjectList',
+ 'PaginatedRenderJobList',
+ 'PaginatedWebhookEndpointList',
+ 'PatchedAssetUpdateRequest',
+ 'PatchedAutomationUpdateRequest',
+ 'PatchedProjectUpdateRequest',
+ 'PatchedWebhookEndpointUpdateRequest',
+ 'Problem',
+ 'Project',
+ 'ProjectCreateRequest',
+ 'ProjectWithSecret',
+ 'RemoteCallbackAnswer',
+ 'RenderCreateRequest',
+ 'RenderError',
+ 'RenderJob',
+ 'RenderJobWithOutput',
+ 'RenderPriorityEnum',
+ 'RenderStatusEnum',
+ 'Upload',
+ 'WebhookEndpoint',
+ 'WebhookEndpointCreateRequest',
+ 'WebhookEndpointStatusEnum',
+ 'WebhookSecret',
+ 'WebhookTestRequest',
+ 'API_VERSION',
+ 'OPERATIONS',
+ 'REQUEST_SCHEMAS']
 
 
 # The request bodies' schemas, $refs inlined: requests are validated against them before sending.
-REQUEST_SCHEMAS: dict[str, Any] = {
-    "AssetCreateRequest": {
-        "type": "object",
-        "properties": {
-            "type": {
-                "enum": [
-                    "video",
-                    "image",
-                    "audio",
-                    "font",
-                    "template"
-                ],
-                "type": "string"
-            },
-            "name": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": 255,
-                "pattern": "[^ \\t\\n\\r\\u000b\\u000c]"
-            },
-            "contentType": {
-                "allOf": [
-                    {
-                        "enum": [
-                            "application/font-sfnt",
-                            "application/json",
-                            "audio/aac",
-                            "audio/flac",
-                            "audio/mp4",
-                            "audio/mpeg",
-                            "audio/ogg",
-                            "audio/wav",
-                            "audio/webm",
-                            "audio/x-wav",
-                            "font/collection",
-                            "font/otf",
-                            "font/ttf",
-                            "font/woff",
-                            "font/woff2",
-                            "image/gif",
-                            "image/jpeg",
-                            "image/png",
-                            "image/webp",
-                            "video/mp4",
-                            "video/quicktime",
-                            "video/webm",
-                            "video/x-matroska"
-                        ],
-                        "type": "string"
-                    }
-                ]
-            },
-            "size": {
-                "type": "integer",
-                "maximum": 5368709120,
-                "minimum": 1
-            },
-            "description": {
-                "type": "string",
-                "maxLength": 2000
-            },
-            "tags": {
-                "type": "array",
-                "items": {
-                    "type": "string",
-                    "minLength": 1,
-                    "maxLength": 50,
-                    "pattern": "[^ \\t\\n\\r\\u000b\\u000c]"
-                },
-                "maxItems": 20
-            }
-        },
-        "required": [
-            "contentType",
-            "name",
-            "size",
-            "type"
-        ],
-        "additionalProperties": False
-    },
-    "AutomationCreateRequest": {
-        "type": "object",
-        "properties": {
-            "name": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": 200,
-                "pattern": "[^ \\t\\n\\r\\u000b\\u000c]"
-            },
-            "templateId": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": 40
-            },
-            "enabled": {
-                "type": "boolean"
-            },
-            "trigger": {
-                "type": "object",
-                "required": [
-                    "type"
-                ],
-                "properties": {
-                    "type": {
-                        "type": "string",
-                        "enum": [
-                            "webhook",
-                            "schedule",
-                            "asset_upload"
-                        ]
-                    },
-                    "secret": {
-                        "type": "string",
-                        "minLength": 16,
-                        "maxLength": 256,
-                        "writeOnly": True
-                    },
-                    "signed": {
-                        "type": "boolean",
-                        "readOnly": True
-                    },
-                    "cron": {
-                        "type": "string"
-                    },
-                    "timezone": {
-                        "type": "string"
-                    },
-                    "assetTypes": {
-                        "type": "array",
-                        "items": {
-                            "type": "string",
-                            "enum": [
-                                "video",
-                                "image",
-                                "audio",
-                                "font",
-                                "template"
-                            ]
-                        }
-                    },
-                    "tags": {
-                        "type": "array",
-                        "items": {
-                            "type": "string"
-                        },
-                        "maxItems": 20
-                    }
-                }
-            },
-            "dataMapping": {
-                "type": "object",
-                "additionalProperties": {
-                    "type": "object",
-                    "properties": {
-                        "value": {},
-                        "path": {
-                            "type": "string",
-                            "maxLength": 500
-                        },
-                        "transform": {
-                            "type": "string",
-                            "enum": [
-                                "uppercase",
-                                "lowercase",
-                                "trim",
-                                "number",
-                                "formatDate"
-                            ]
-                        },
-                        "format": {
-                            "type": "string"
-                        },
-                        "timezone": {
-                            "type": "string"
-                        },
-                        "default": {}
-                    }
-                }
-            },
-            "output": {
-                "oneOf": [
-                    {},
-                    {
-                        "type": "None"
-                    }
-                ]
-            },
-            "priority": {
-                "allOf": [
-                    {
-                        "enum": [
-                            "low",
-                            "normal",
-                            "high"
-                        ],
-                        "type": "string"
-                    }
-                ]
-            },
-            "metadata": {
-                "type": "object",
-                "maxProperties": 50,
-                "propertyNames": {
-                    "minLength": 1,
-                    "maxLength": 40
-                },
-                "additionalProperties": {
-                    "type": "string",
-                    "maxLength": 500
-                }
-            }
-        },
-        "required": [
-            "name",
-            "templateId",
-            "trigger"
-        ],
-        "additionalProperties": False
-    },
-    "AutomationTriggerRequest": {
-        "type": "object",
-        "properties": {
-            "payload": {},
-            "dryRun": {
-                "type": "boolean"
-            }
-        },
-        "additionalProperties": False
-    },
-    "PatchedAssetUpdateRequest": {
-        "type": "object",
-        "properties": {
-            "name": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": 255,
-                "pattern": "[^ \\t\\n\\r\\u000b\\u000c]"
-            },
-            "description": {
-                "type": "string",
-                "maxLength": 2000
-            },
-            "tags": {
-                "type": "array",
-                "items": {
-                    "type": "string",
-                    "minLength": 1,
-                    "maxLength": 50,
-                    "pattern": "[^ \\t\\n\\r\\u000b\\u000c]"
-                },
-                "maxItems": 20
-            }
-        },
-        "additionalProperties": False
-    },
-    "PatchedAutomationUpdateRequest": {
-        "type": "object",
-        "properties": {
-            "name": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": 200,
-                "pattern": "[^ \\t\\n\\r\\u000b\\u000c]"
-            },
-            "templateId": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": 40
-            },
-            "enabled": {
-                "type": "boolean"
-            },
-            "trigger": {
-                "type": "object",
-                "required": [
-                    "type"
-                ],
-                "properties": {
-                    "type": {
-                        "type": "string",
-                        "enum": [
-                            "webhook",
-                            "schedule",
-                            "asset_upload"
-                        ]
-                    },
-                    "secret": {
-                        "type": "string",
-                        "minLength": 16,
-                        "maxLength": 256,
-                        "writeOnly": True
-                    },
-                    "signed": {
-                        "type": "boolean",
-                        "readOnly": True
-                    },
-                    "cron": {
-                        "type": "string"
-                    },
-                    "timezone": {
-                        "type": "string"
-                    },
-                    "assetTypes": {
-                        "type": "array",
-                        "items": {
-                            "type": "string",
-                            "enum": [
-                                "video",
-                                "image",
-                                "audio",
-                                "font",
-                                "template"
-                            ]
-                        }
-                    },
-                    "tags": {
-                        "type": "array",
-                        "items": {
-                            "type": "string"
-                        },
-                        "maxItems": 20
-                    }
-                }
-            },
-            "dataMapping": {
-                "type": "object",
-                "additionalProperties": {
-                    "type": "object",
-                    "properties": {
-                        "value": {},
-                        "path": {
-                            "type": "string",
-                            "maxLength": 500
-                        },
-                        "transform": {
-                            "type": "string",
-                            "enum": [
-                                "uppercase",
-                                "lowercase",
-                                "trim",
-                                "number",
-                                "formatDate"
-                            ]
-                        },
-                        "format": {
-                            "type": "string"
-                        },
-                        "timezone": {
-                            "type": "string"
-                        },
-                        "default": {}
-                    }
-                }
-            },
-            "output": {
-                "oneOf": [
-                    {},
-                    {
-                        "type": "None"
-                    }
-                ]
-            },
-            "priority": {
-                "allOf": [
-                    {
-                        "enum": [
-                            "low",
-                            "normal",
-                            "high"
-                        ],
-                        "type": "string"
-                    }
-                ]
-            },
-            "metadata": {
-                "type": "object",
-                "maxProperties": 50,
-                "propertyNames": {
-                    "minLength": 1,
-                    "maxLength": 40
-                },
-                "additionalProperties": {
-                    "type": "string",
-                    "maxLength": 500
-                }
-            }
-        },
-        "additionalProperties": False
-    },
-    "PatchedProjectUpdateRequest": {
-        "type": "object",
-        "properties": {
-            "name": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": 200,
-                "pattern": "[^ \\t\\n\\r\\u000b\\u000c]"
-            },
-            "slug": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": 63
-            },
-            "description": {
-                "type": "string",
-                "maxLength": 2000
-            },
-            "metadata": {
-                "type": "object",
-                "maxProperties": 50,
-                "propertyNames": {
-                    "minLength": 1,
-                    "maxLength": 40
-                },
-                "additionalProperties": {
-                    "type": "string",
-                    "maxLength": 500
-                }
-            }
-        },
-        "additionalProperties": False
-    },
-    "PatchedWebhookEndpointUpdateRequest": {
-        "type": "object",
-        "properties": {
-            "url": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": 2048,
-                "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#]+[^\\s]*$"
-            },
-            "description": {
-                "type": "string",
-                "maxLength": 500
-            },
-            "events": {
-                "type": "array",
-                "items": {
-                    "enum": [
-                        "render.queued",
-                        "render.started",
-                        "render.progress",
-                        "render.completed",
-                        "render.failed",
-                        "render.cancelled",
-                        "asset.uploaded",
-                        "asset.ready",
-                        "asset.failed",
-                        "automation.run.completed",
-                        "automation.run.failed",
-                        "webhook.test",
-                        "asset.*",
-                        "automation.*",
-                        "render.*",
-                        "webhook.*"
-                    ],
-                    "type": "string"
-                },
-                "maxItems": 50
-            },
-            "projectIds": {
-                "type": "array",
-                "items": {
-                    "type": "string",
-                    "minLength": 1,
-                    "maxLength": 40
-                },
-                "maxItems": 100
-            },
-            "enabled": {
-                "type": "boolean"
-            }
-        },
-        "additionalProperties": False
-    },
-    "ProjectCreateRequest": {
-        "type": "object",
-        "properties": {
-            "name": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": 200,
-                "pattern": "[^ \\t\\n\\r\\u000b\\u000c]"
-            },
-            "slug": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": 63,
-                "pattern": "^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$"
-            },
-            "description": {
-                "type": "string",
-                "maxLength": 2000
-            },
-            "metadata": {
-                "type": "object",
-                "maxProperties": 50,
-                "propertyNames": {
-                    "minLength": 1,
-                    "maxLength": 40
-                },
-                "additionalProperties": {
-                    "type": "string",
-                    "maxLength": 500
-                }
-            }
-        },
-        "required": [
-            "name"
-        ],
-        "additionalProperties": False
-    },
-    "RenderCreateRequest": {
-        "type": "object",
-        "properties": {
-            "templateId": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": 40
-            },
-            "inputProps": {},
-            "output": {},
-            "priority": {
-                "allOf": [
-                    {
-                        "enum": [
-                            "low",
-                            "normal",
-                            "high"
-                        ],
-                        "type": "string"
-                    }
-                ]
-            },
-            "webhookUrl": {
-                "type": "string",
-                "maxLength": 2048
-            },
-            "metadata": {
-                "type": "object",
-                "additionalProperties": {}
-            }
-        },
-        "required": [
-            "templateId"
-        ],
-        "additionalProperties": False
-    },
-    "WebhookEndpointCreateRequest": {
-        "type": "object",
-        "properties": {
-            "url": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": 2048,
-                "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#]+[^\\s]*$"
-            },
-            "description": {
-                "type": "string",
-                "maxLength": 500
-            },
-            "events": {
-                "type": "array",
-                "items": {
-                    "enum": [
-                        "render.queued",
-                        "render.started",
-                        "render.progress",
-                        "render.completed",
-                        "render.failed",
-                        "render.cancelled",
-                        "asset.uploaded",
-                        "asset.ready",
-                        "asset.failed",
-                        "automation.run.completed",
-                        "automation.run.failed",
-                        "webhook.test",
-                        "asset.*",
-                        "automation.*",
-                        "render.*",
-                        "webhook.*"
-                    ],
-                    "type": "string"
-                },
-                "maxItems": 50
-            },
-            "projectIds": {
-                "type": "array",
-                "items": {
-                    "type": "string",
-                    "minLength": 1,
-                    "maxLength": 40
-                },
-                "maxItems": 100
-            },
-            "enabled": {
-                "type": "boolean"
-            }
-        },
-        "required": [
-            "url"
-        ],
-        "additionalProperties": False
-    },
-    "WebhookTestRequest": {
-        "type": "object",
-        "properties": {
-            "projectId": {
-                "type": "string",
-                "minLength": 1,
-                "maxLength": 40
-            }
-        },
-        "additionalProperties": False
-    }
-}
+REQUEST_SCHEMAS: dict[str, Any] = {'AssetCreateRequest': {'type': 'object',
+                        'properties': {'type': {'enum': ['video', 'image', 'audio', 'font', 'template'],
+                                                'type': 'string'},
+                                       'name': {'type': 'string',
+                                                'minLength': 1,
+                                                'maxLength': 255,
+                                                'pattern': '[^ \\t\\n\\r\\u000b\\u000c]'},
+                                       'contentType': {'allOf': [{'enum': ['application/font-sfnt',
+                                                                           'application/json',
+                                                                           'audio/aac',
+                                                                           'audio/flac',
+                                                                           'audio/mp4',
+                                                                           'audio/mpeg',
+                                                                           'audio/ogg',
+                                                                           'audio/wav',
+                                                                           'audio/webm',
+                                                                           'audio/x-wav',
+                                                                           'font/collection',
+                                                                           'font/otf',
+                                                                           'font/ttf',
+                                                                           'font/woff',
+                                                                           'font/woff2',
+                                                                           'image/gif',
+                                                                           'image/jpeg',
+                                                                           'image/png',
+                                                                           'image/webp',
+                                                                           'video/mp4',
+                                                                           'video/quicktime',
+                                                                           'video/webm',
+                                                                           'video/x-matroska'],
+                                                                  'type': 'string'}]},
+                                       'size': {'type': 'integer', 'maximum': 5368709120, 'minimum': 1},
+                                       'description': {'type': 'string', 'maxLength': 2000},
+                                       'tags': {'type': 'array',
+                                                'items': {'type': 'string',
+                                                          'minLength': 1,
+                                                          'maxLength': 50,
+                                                          'pattern': '[^ \\t\\n\\r\\u000b\\u000c]'},
+                                                'maxItems': 20}},
+                        'required': ['contentType', 'name', 'size', 'type'],
+                        'additionalProperties': False},
+ 'AutomationCreateRequest': {'type': 'object',
+                             'properties': {'name': {'type': 'string',
+                                                     'minLength': 1,
+                                                     'maxLength': 200,
+                                                     'pattern': '[^ \\t\\n\\r\\u000b\\u000c]'},
+                                            'templateId': {'type': 'string', 'minLength': 1, 'maxLength': 40},
+                                            'enabled': {'type': 'boolean'},
+                                            'trigger': {'type': 'object',
+                                                        'required': ['type'],
+                                                        'properties': {'type': {'type': 'string',
+                                                                                'enum': ['webhook',
+                                                                                         'schedule',
+                                                                                         'asset_upload']},
+                                                                       'secret': {'type': 'string',
+                                                                                  'minLength': 16,
+                                                                                  'maxLength': 256,
+                                                                                  'writeOnly': True},
+                                                                       'signed': {'type': 'boolean',
+                                                                                  'readOnly': True},
+                                                                       'cron': {'type': 'string'},
+                                                                       'timezone': {'type': 'string'},
+                                                                       'assetTypes': {'type': 'array',
+                                                                                      'items': {'type': 'string',
+                                                                                                'enum': ['video',
+                                                                                                         'image',
+                                                                                                         'audio',
+                                                                                                         'font',
+                                                                                                         'template']}},
+                                                                       'tags': {'type': 'array',
+                                                                                'items': {'type': 'string'},
+                                                                                'maxItems': 20}}},
+                                            'dataMapping': {'type': 'object',
+                                                            'additionalProperties': {'type': 'object',
+                                                                                     'properties': {'value': {},
+                                                                                                    'path': {'type': 'string',
+                                                                                                             'maxLength': 500},
+                                                                                                    'transform': {'type': 'string',
+                                                                                                                  'enum': ['uppercase',
+                                                                                                                           'lowercase',
+                                                                                                                           'trim',
+                                                                                                                           'number',
+                                                                                                                           'formatDate']},
+                                                                                                    'format': {'type': 'string'},
+                                                                                                    'timezone': {'type': 'string'},
+                                                                                                    'default': {}}}},
+                                            'output': {'oneOf': [{}, {'type': 'null'}]},
+                                            'priority': {'allOf': [{'enum': ['low', 'normal', 'high'],
+                                                                    'type': 'string'}]},
+                                            'metadata': {'type': 'object',
+                                                         'maxProperties': 50,
+                                                         'propertyNames': {'minLength': 1, 'maxLength': 40},
+                                                         'additionalProperties': {'type': 'string',
+                                                                                  'maxLength': 500}}},
+                             'required': ['name', 'templateId', 'trigger'],
+                             'additionalProperties': False},
+ 'AutomationTriggerRequest': {'type': 'object',
+                              'properties': {'payload': {}, 'dryRun': {'type': 'boolean'}},
+                              'additionalProperties': False},
+ 'PatchedAssetUpdateRequest': {'type': 'object',
+                               'properties': {'name': {'type': 'string',
+                                                       'minLength': 1,
+                                                       'maxLength': 255,
+                                                       'pattern': '[^ \\t\\n\\r\\u000b\\u000c]'},
+                                              'description': {'type': 'string', 'maxLength': 2000},
+                                              'tags': {'type': 'array',
+                                                       'items': {'type': 'string',
+                                                                 'minLength': 1,
+                                                                 'maxLength': 50,
+                                                                 'pattern': '[^ \\t\\n\\r\\u000b\\u000c]'},
+                                                       'maxItems': 20}},
+                               'additionalProperties': False},
+ 'PatchedAutomationUpdateRequest': {'type': 'object',
+                                    'properties': {'name': {'type': 'string',
+                                                            'minLength': 1,
+                                                            'maxLength': 200,
+                                                            'pattern': '[^ \\t\\n\\r\\u000b\\u000c]'},
+                                                   'templateId': {'type': 'string',
+                                                                  'minLength': 1,
+                                                                  'maxLength': 40},
+                                                   'enabled': {'type': 'boolean'},
+                                                   'trigger': {'type': 'object',
+                                                               'required': ['type'],
+                                                               'properties': {'type': {'type': 'string',
+                                                                                       'enum': ['webhook',
+                                                                                                'schedule',
+                                                                                                'asset_upload']},
+                                                                              'secret': {'type': 'string',
+                                                                                         'minLength': 16,
+                                                                                         'maxLength': 256,
+                                                                                         'writeOnly': True},
+                                                                              'signed': {'type': 'boolean',
+                                                                                         'readOnly': True},
+                                                                              'cron': {'type': 'string'},
+                                                                              'timezone': {'type': 'string'},
+                                                                              'assetTypes': {'type': 'array',
+                                                                                             'items': {'type': 'string',
+                                                                                                       'enum': ['video',
+                                                                                                                'image',
+                                                                                                                'audio',
+                                                                                                                'font',
+                                                                                                                'template']}},
+                                                                              'tags': {'type': 'array',
+                                                                                       'items': {'type': 'string'},
+                                                                                       'maxItems': 20}}},
+                                                   'dataMapping': {'type': 'object',
+                                                                   'additionalProperties': {'type': 'object',
+                                                                                            'properties': {'value': {},
+                                                                                                           'path': {'type': 'string',
+                                                                                                                    'maxLength': 500},
+                                                                                                           'transform': {'type': 'string',
+                                                                                                                         'enum': ['uppercase',
+                                                                                                                                  'lowercase',
+                                                                                                                                  'trim',
+                                                                                                                                  'number',
+                                                                                                                                  'formatDate']},
+                                                                                                           'format': {'type': 'string'},
+                                                                                                           'timezone': {'type': 'string'},
+                                                                                                           'default': {}}}},
+                                                   'output': {'oneOf': [{}, {'type': 'null'}]},
+                                                   'priority': {'allOf': [{'enum': ['low', 'normal', 'high'],
+                                                                           'type': 'string'}]},
+                                                   'metadata': {'type': 'object',
+                                                                'maxProperties': 50,
+                                                                'propertyNames': {'minLength': 1,
+                                                                                  'maxLength': 40},
+                                                                'additionalProperties': {'type': 'string',
+                                                                                         'maxLength': 500}}},
+                                    'additionalProperties': False},
+ 'PatchedProjectUpdateRequest': {'type': 'object',
+                                 'properties': {'name': {'type': 'string',
+                                                         'minLength': 1,
+                                                         'maxLength': 200,
+                                                         'pattern': '[^ \\t\\n\\r\\u000b\\u000c]'},
+                                                'slug': {'type': 'string', 'minLength': 1, 'maxLength': 63},
+                                                'description': {'type': 'string', 'maxLength': 2000},
+                                                'metadata': {'type': 'object',
+                                                             'maxProperties': 50,
+                                                             'propertyNames': {'minLength': 1,
+                                                                               'maxLength': 40},
+                                                             'additionalProperties': {'type': 'string',
+                                                                                      'maxLength': 500}}},
+                                 'additionalProperties': False},
+ 'PatchedWebhookEndpointUpdateRequest': {'type': 'object',
+                                         'properties': {'url': {'type': 'string',
+                                                                'minLength': 1,
+                                                                'maxLength': 2048,
+                                                                'pattern': '^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#]+[^\\s]*$'},
+                                                        'description': {'type': 'string', 'maxLength': 500},
+                                                        'events': {'type': 'array',
+                                                                   'items': {'enum': ['render.queued',
+                                                                                      'render.started',
+                                                                                      'render.progress',
+                                                                                      'render.completed',
+                                                                                      'render.failed',
+                                                                                      'render.cancelled',
+                                                                                      'asset.uploaded',
+                                                                                      'asset.ready',
+                                                                                      'asset.failed',
+                                                                                      'automation.run.completed',
+                                                                                      'automation.run.failed',
+                                                                                      'webhook.test',
+                                                                                      'asset.*',
+                                                                                      'automation.*',
+                                                                                      'render.*',
+                                                                                      'webhook.*'],
+                                                                             'type': 'string'},
+                                                                   'maxItems': 50},
+                                                        'projectIds': {'type': 'array',
+                                                                       'items': {'type': 'string',
+                                                                                 'minLength': 1,
+                                                                                 'maxLength': 40},
+                                                                       'maxItems': 100},
+                                                        'enabled': {'type': 'boolean'}},
+                                         'additionalProperties': False},
+ 'ProjectCreateRequest': {'type': 'object',
+                          'properties': {'name': {'type': 'string',
+                                                  'minLength': 1,
+                                                  'maxLength': 200,
+                                                  'pattern': '[^ \\t\\n\\r\\u000b\\u000c]'},
+                                         'slug': {'type': 'string',
+                                                  'minLength': 1,
+                                                  'maxLength': 63,
+                                                  'pattern': '^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$'},
+                                         'description': {'type': 'string', 'maxLength': 2000},
+                                         'metadata': {'type': 'object',
+                                                      'maxProperties': 50,
+                                                      'propertyNames': {'minLength': 1, 'maxLength': 40},
+                                                      'additionalProperties': {'type': 'string',
+                                                                               'maxLength': 500}}},
+                          'required': ['name'],
+                          'additionalProperties': False},
+ 'RenderCreateRequest': {'type': 'object',
+                         'properties': {'templateId': {'type': 'string', 'minLength': 1, 'maxLength': 40},
+                                        'inputProps': {},
+                                        'output': {},
+                                        'priority': {'allOf': [{'enum': ['low', 'normal', 'high'],
+                                                                'type': 'string'}]},
+                                        'webhookUrl': {'type': 'string', 'maxLength': 2048},
+                                        'metadata': {'type': 'object', 'additionalProperties': {}}},
+                         'required': ['templateId'],
+                         'additionalProperties': False},
+ 'WebhookEndpointCreateRequest': {'type': 'object',
+                                  'properties': {'url': {'type': 'string',
+                                                         'minLength': 1,
+                                                         'maxLength': 2048,
+                                                         'pattern': '^[Hh][Tt][Tt][Pp][Ss]?://[^\\s/?#]+[^\\s]*$'},
+                                                 'description': {'type': 'string', 'maxLength': 500},
+                                                 'events': {'type': 'array',
+                                                            'items': {'enum': ['render.queued',
+                                                                               'render.started',
+                                                                               'render.progress',
+                                                                               'render.completed',
+                                                                               'render.failed',
+                                                                               'render.cancelled',
+                                                                               'asset.uploaded',
+                                                                               'asset.ready',
+                                                                               'asset.failed',
+                                                                               'automation.run.completed',
+                                                                               'automation.run.failed',
+                                                                               'webhook.test',
+                                                                               'asset.*',
+                                                                               'automation.*',
+                                                                               'render.*',
+                                                                               'webhook.*'],
+                                                                      'type': 'string'},
+                                                            'maxItems': 50},
+                                                 'projectIds': {'type': 'array',
+                                                                'items': {'type': 'string',
+                                                                          'minLength': 1,
+                                                                          'maxLength': 40},
+                                                                'maxItems': 100},
+                                                 'enabled': {'type': 'boolean'}},
+                                  'required': ['url'],
+                                  'additionalProperties': False},
+ 'WebhookTestRequest': {'type': 'object',
+                        'properties': {'projectId': {'type': 'string', 'minLength': 1, 'maxLength': 40}},
+                        'additionalProperties': False}}
 
 
 # Every operation an API key can call, by operationId: what the resources send and decode.
-OPERATIONS: dict[str, Any] = {
-    "assets_destroy": {
-        "method": "DELETE",
-        "path": "/v1/assets/{assetId}",
-        "path_params": {
-            "assetId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {},
-        "headers": [],
-        "body": None,
-        "responses": {
-            "204": None
-        }
-    },
-    "assets_partial_update": {
-        "method": "PATCH",
-        "path": "/v1/assets/{assetId}",
-        "path_params": {
-            "assetId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {},
-        "headers": [],
-        "body": "PatchedAssetUpdateRequest",
-        "responses": {
-            "200": "Asset"
-        }
-    },
-    "assets_retrieve": {
-        "method": "GET",
-        "path": "/v1/assets/{assetId}",
-        "path_params": {
-            "assetId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {
-            "include": {
-                "type": "string",
-                "enum": [
-                    "downloadUrl"
-                ]
-            }
-        },
-        "headers": [],
-        "body": None,
-        "responses": {
-            "200": "AssetWithDownload"
-        }
-    },
-    "assets_upload_complete_create": {
-        "method": "POST",
-        "path": "/v1/assets/{assetId}/upload-complete",
-        "path_params": {
-            "assetId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {},
-        "headers": [
-            "Idempotency-Key"
-        ],
-        "body": None,
-        "responses": {
-            "200": "Asset"
-        }
-    },
-    "assets_upload_url_create": {
-        "method": "POST",
-        "path": "/v1/assets/{assetId}/upload-url",
-        "path_params": {
-            "assetId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {},
-        "headers": [
-            "Idempotency-Key"
-        ],
-        "body": None,
-        "responses": {
-            "200": "AssetUploadResponse"
-        }
-    },
-    "automation_runs_retrieve": {
-        "method": "GET",
-        "path": "/v1/automation-runs/{automationRunId}",
-        "path_params": {
-            "automationRunId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {},
-        "headers": [],
-        "body": None,
-        "responses": {
-            "200": "AutomationRun"
-        }
-    },
-    "automations_destroy": {
-        "method": "DELETE",
-        "path": "/v1/automations/{automationId}",
-        "path_params": {
-            "automationId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {},
-        "headers": [],
-        "body": None,
-        "responses": {
-            "204": None
-        }
-    },
-    "automations_hook_token_rotate_create": {
-        "method": "POST",
-        "path": "/v1/automations/{automationId}/hook-token/rotate",
-        "path_params": {
-            "automationId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {},
-        "headers": [
-            "Idempotency-Key"
-        ],
-        "body": None,
-        "responses": {
-            "200": "Automation"
-        }
-    },
-    "automations_partial_update": {
-        "method": "PATCH",
-        "path": "/v1/automations/{automationId}",
-        "path_params": {
-            "automationId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {},
-        "headers": [],
-        "body": "PatchedAutomationUpdateRequest",
-        "responses": {
-            "200": "Automation"
-        }
-    },
-    "automations_retrieve": {
-        "method": "GET",
-        "path": "/v1/automations/{automationId}",
-        "path_params": {
-            "automationId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {},
-        "headers": [],
-        "body": None,
-        "responses": {
-            "200": "Automation"
-        }
-    },
-    "automations_runs_list": {
-        "method": "GET",
-        "path": "/v1/automations/{automationId}/runs",
-        "path_params": {
-            "automationId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {
-            "cursor": {
-                "type": "string"
-            },
-            "limit": {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": 100
-            },
-            "sort": {
-                "type": "string",
-                "enum": [
-                    "createdAt",
-                    "-createdAt"
-                ]
-            },
-            "status": {
-                "type": "string",
-                "enum": [
-                    "completed",
-                    "failed",
-                    "pending",
-                    "rendering",
-                    "skipped"
-                ]
-            }
-        },
-        "headers": [],
-        "body": None,
-        "responses": {
-            "200": "PaginatedAutomationRunList"
-        }
-    },
-    "automations_trigger_create": {
-        "method": "POST",
-        "path": "/v1/automations/{automationId}/trigger",
-        "path_params": {
-            "automationId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {},
-        "headers": [
-            "Idempotency-Key"
-        ],
-        "body": "AutomationTriggerRequest",
-        "responses": {
-            "202": "AutomationRun",
-            "200": "AutomationDryRun"
-        }
-    },
-    "projects_assets_create": {
-        "method": "POST",
-        "path": "/v1/projects/{projectId}/assets",
-        "path_params": {
-            "projectId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {},
-        "headers": [
-            "Idempotency-Key"
-        ],
-        "body": "AssetCreateRequest",
-        "responses": {
-            "201": "AssetUploadResponse"
-        }
-    },
-    "projects_assets_list": {
-        "method": "GET",
-        "path": "/v1/projects/{projectId}/assets",
-        "path_params": {
-            "projectId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {
-            "cursor": {
-                "type": "string"
-            },
-            "limit": {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": 100
-            },
-            "sort": {
-                "type": "string",
-                "enum": [
-                    "createdAt",
-                    "-createdAt",
-                    "name",
-                    "-name"
-                ]
-            },
-            "status": {
-                "type": "string",
-                "enum": [
-                    "failed",
-                    "pending",
-                    "processing",
-                    "ready"
-                ]
-            },
-            "tag": {
-                "type": "string"
-            },
-            "type": {
-                "type": "string",
-                "enum": [
-                    "audio",
-                    "font",
-                    "image",
-                    "template",
-                    "video"
-                ]
-            }
-        },
-        "headers": [],
-        "body": None,
-        "responses": {
-            "200": "PaginatedAssetList"
-        }
-    },
-    "projects_automations_create": {
-        "method": "POST",
-        "path": "/v1/projects/{projectId}/automations",
-        "path_params": {
-            "projectId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {},
-        "headers": [
-            "Idempotency-Key"
-        ],
-        "body": "AutomationCreateRequest",
-        "responses": {
-            "201": "Automation"
-        }
-    },
-    "projects_automations_list": {
-        "method": "GET",
-        "path": "/v1/projects/{projectId}/automations",
-        "path_params": {
-            "projectId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {
-            "cursor": {
-                "type": "string"
-            },
-            "limit": {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": 100
-            },
-            "sort": {
-                "type": "string",
-                "enum": [
-                    "createdAt",
-                    "-createdAt"
-                ]
-            }
-        },
-        "headers": [],
-        "body": None,
-        "responses": {
-            "200": "PaginatedAutomationList"
-        }
-    },
-    "projects_create": {
-        "method": "POST",
-        "path": "/v1/projects",
-        "path_params": {},
-        "query": {},
-        "headers": [
-            "Idempotency-Key"
-        ],
-        "body": "ProjectCreateRequest",
-        "responses": {
-            "201": "ProjectWithSecret"
-        }
-    },
-    "projects_destroy": {
-        "method": "DELETE",
-        "path": "/v1/projects/{projectId}",
-        "path_params": {
-            "projectId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {},
-        "headers": [],
-        "body": None,
-        "responses": {
-            "204": None
-        }
-    },
-    "projects_list": {
-        "method": "GET",
-        "path": "/v1/projects",
-        "path_params": {},
-        "query": {
-            "cursor": {
-                "type": "string"
-            },
-            "limit": {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": 100
-            },
-            "sort": {
-                "type": "string",
-                "enum": [
-                    "createdAt",
-                    "-createdAt",
-                    "updatedAt",
-                    "-updatedAt",
-                    "name",
-                    "-name"
-                ]
-            }
-        },
-        "headers": [],
-        "body": None,
-        "responses": {
-            "200": "PaginatedProjectList"
-        }
-    },
-    "projects_partial_update": {
-        "method": "PATCH",
-        "path": "/v1/projects/{projectId}",
-        "path_params": {
-            "projectId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {},
-        "headers": [],
-        "body": "PatchedProjectUpdateRequest",
-        "responses": {
-            "200": "Project"
-        }
-    },
-    "projects_renders_create": {
-        "method": "POST",
-        "path": "/v1/projects/{projectId}/renders",
-        "path_params": {
-            "projectId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {
-            "dryRun": {
-                "type": "boolean"
-            }
-        },
-        "headers": [
-            "Idempotency-Key"
-        ],
-        "body": "RenderCreateRequest",
-        "responses": {
-            "201": "RenderJob",
-            "200": "RenderJob"
-        }
-    },
-    "projects_renders_list": {
-        "method": "GET",
-        "path": "/v1/projects/{projectId}/renders",
-        "path_params": {
-            "projectId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {
-            "cursor": {
-                "type": "string"
-            },
-            "limit": {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": 100
-            },
-            "sort": {
-                "type": "string",
-                "enum": [
-                    "createdAt",
-                    "-createdAt"
-                ]
-            },
-            "status": {
-                "type": "string",
-                "enum": [
-                    "cancelled",
-                    "completed",
-                    "failed",
-                    "pending",
-                    "queued",
-                    "rendering"
-                ]
-            },
-            "templateId": {
-                "type": "string"
-            }
-        },
-        "headers": [],
-        "body": None,
-        "responses": {
-            "200": "PaginatedRenderJobList"
-        }
-    },
-    "projects_retrieve": {
-        "method": "GET",
-        "path": "/v1/projects/{projectId}",
-        "path_params": {
-            "projectId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {},
-        "headers": [],
-        "body": None,
-        "responses": {
-            "200": "Project"
-        }
-    },
-    "projects_webhook_secret_rotate_create": {
-        "method": "POST",
-        "path": "/v1/projects/{projectId}/webhook-secret/rotate",
-        "path_params": {
-            "projectId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {},
-        "headers": [
-            "Idempotency-Key"
-        ],
-        "body": None,
-        "responses": {
-            "200": "WebhookSecret"
-        }
-    },
-    "renders_destroy": {
-        "method": "DELETE",
-        "path": "/v1/renders/{renderId}",
-        "path_params": {
-            "renderId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {},
-        "headers": [],
-        "body": None,
-        "responses": {
-            "200": "RenderJobWithOutput"
-        }
-    },
-    "renders_events_retrieve": {
-        "method": "GET",
-        "path": "/v1/renders/{renderId}/events",
-        "path_params": {
-            "renderId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {},
-        "headers": [
-            "Last-Event-ID"
-        ],
-        "body": None,
-        "responses": {
-            "200": None,
-            "204": None
-        }
-    },
-    "renders_retrieve": {
-        "method": "GET",
-        "path": "/v1/renders/{renderId}",
-        "path_params": {
-            "renderId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {},
-        "headers": [],
-        "body": None,
-        "responses": {
-            "200": "RenderJobWithOutput"
-        }
-    },
-    "webhooks_create": {
-        "method": "POST",
-        "path": "/v1/webhooks",
-        "path_params": {},
-        "query": {},
-        "headers": [
-            "Idempotency-Key"
-        ],
-        "body": "WebhookEndpointCreateRequest",
-        "responses": {
-            "201": "WebhookEndpoint"
-        }
-    },
-    "webhooks_deliveries_list": {
-        "method": "GET",
-        "path": "/v1/webhooks/{webhookId}/deliveries",
-        "path_params": {
-            "webhookId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {
-            "cursor": {
-                "type": "string"
-            },
-            "eventType": {
-                "type": "string",
-                "enum": [
-                    "asset.failed",
-                    "asset.ready",
-                    "asset.uploaded",
-                    "automation.run.completed",
-                    "automation.run.failed",
-                    "render.cancelled",
-                    "render.completed",
-                    "render.failed",
-                    "render.progress",
-                    "render.queued",
-                    "render.started",
-                    "webhook.test"
-                ]
-            },
-            "limit": {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": 100
-            },
-            "sort": {
-                "type": "string",
-                "enum": [
-                    "createdAt",
-                    "-createdAt"
-                ]
-            },
-            "status": {
-                "type": "string",
-                "enum": [
-                    "failed",
-                    "pending",
-                    "succeeded"
-                ]
-            }
-        },
-        "headers": [],
-        "body": None,
-        "responses": {
-            "200": "PaginatedDeliveryList"
-        }
-    },
-    "webhooks_deliveries_retrieve": {
-        "method": "GET",
-        "path": "/v1/webhooks/{webhookId}/deliveries/{deliveryId}",
-        "path_params": {
-            "webhookId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            },
-            "deliveryId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {},
-        "headers": [],
-        "body": None,
-        "responses": {
-            "200": "DeliveryDetail"
-        }
-    },
-    "webhooks_deliveries_retry_create": {
-        "method": "POST",
-        "path": "/v1/webhooks/{webhookId}/deliveries/{deliveryId}/retry",
-        "path_params": {
-            "webhookId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            },
-            "deliveryId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {},
-        "headers": [
-            "Idempotency-Key"
-        ],
-        "body": None,
-        "responses": {
-            "202": "DeliveryDetail"
-        }
-    },
-    "webhooks_destroy": {
-        "method": "DELETE",
-        "path": "/v1/webhooks/{webhookId}",
-        "path_params": {
-            "webhookId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {},
-        "headers": [],
-        "body": None,
-        "responses": {
-            "204": None
-        }
-    },
-    "webhooks_list": {
-        "method": "GET",
-        "path": "/v1/webhooks",
-        "path_params": {},
-        "query": {
-            "cursor": {
-                "type": "string"
-            },
-            "limit": {
-                "type": "integer",
-                "minimum": 1,
-                "maximum": 100
-            },
-            "sort": {
-                "type": "string",
-                "enum": [
-                    "createdAt",
-                    "-createdAt"
-                ]
-            }
-        },
-        "headers": [],
-        "body": None,
-        "responses": {
-            "200": "PaginatedWebhookEndpointList"
-        }
-    },
-    "webhooks_partial_update": {
-        "method": "PATCH",
-        "path": "/v1/webhooks/{webhookId}",
-        "path_params": {
-            "webhookId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {},
-        "headers": [],
-        "body": "PatchedWebhookEndpointUpdateRequest",
-        "responses": {
-            "200": "WebhookEndpoint"
-        }
-    },
-    "webhooks_retrieve": {
-        "method": "GET",
-        "path": "/v1/webhooks/{webhookId}",
-        "path_params": {
-            "webhookId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {},
-        "headers": [],
-        "body": None,
-        "responses": {
-            "200": "WebhookEndpoint"
-        }
-    },
-    "webhooks_test_create": {
-        "method": "POST",
-        "path": "/v1/webhooks/{webhookId}/test",
-        "path_params": {
-            "webhookId": {
-                "type": "string",
-                "pattern": "^[A-Za-z0-9_]{1,64}$"
-            }
-        },
-        "query": {},
-        "headers": [
-            "Idempotency-Key"
-        ],
-        "body": "WebhookTestRequest",
-        "responses": {
-            "202": "DeliveryDetail"
-        }
-    }
-}
+OPERATIONS: dict[str, Any] = {'assets_destroy': {'method': 'DELETE',
+                    'path': '/v1/assets/{assetId}',
+                    'path_params': {'assetId': {'type': 'string', 'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                    'query': {},
+                    'headers': [],
+                    'body': None,
+                    'responses': {'204': None}},
+ 'assets_partial_update': {'method': 'PATCH',
+                           'path': '/v1/assets/{assetId}',
+                           'path_params': {'assetId': {'type': 'string', 'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                           'query': {},
+                           'headers': [],
+                           'body': 'PatchedAssetUpdateRequest',
+                           'responses': {'200': 'Asset'}},
+ 'assets_retrieve': {'method': 'GET',
+                     'path': '/v1/assets/{assetId}',
+                     'path_params': {'assetId': {'type': 'string', 'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                     'query': {'include': {'type': 'string', 'enum': ['downloadUrl']}},
+                     'headers': [],
+                     'body': None,
+                     'responses': {'200': 'AssetWithDownload'}},
+ 'assets_upload_complete_create': {'method': 'POST',
+                                   'path': '/v1/assets/{assetId}/upload-complete',
+                                   'path_params': {'assetId': {'type': 'string',
+                                                               'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                                   'query': {},
+                                   'headers': ['Idempotency-Key'],
+                                   'body': None,
+                                   'responses': {'200': 'Asset'}},
+ 'assets_upload_url_create': {'method': 'POST',
+                              'path': '/v1/assets/{assetId}/upload-url',
+                              'path_params': {'assetId': {'type': 'string',
+                                                          'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                              'query': {},
+                              'headers': ['Idempotency-Key'],
+                              'body': None,
+                              'responses': {'200': 'AssetUploadResponse'}},
+ 'automation_runs_retrieve': {'method': 'GET',
+                              'path': '/v1/automation-runs/{automationRunId}',
+                              'path_params': {'automationRunId': {'type': 'string',
+                                                                  'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                              'query': {},
+                              'headers': [],
+                              'body': None,
+                              'responses': {'200': 'AutomationRun'}},
+ 'automations_destroy': {'method': 'DELETE',
+                         'path': '/v1/automations/{automationId}',
+                         'path_params': {'automationId': {'type': 'string',
+                                                          'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                         'query': {},
+                         'headers': [],
+                         'body': None,
+                         'responses': {'204': None}},
+ 'automations_hook_token_rotate_create': {'method': 'POST',
+                                          'path': '/v1/automations/{automationId}/hook-token/rotate',
+                                          'path_params': {'automationId': {'type': 'string',
+                                                                           'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                                          'query': {},
+                                          'headers': ['Idempotency-Key'],
+                                          'body': None,
+                                          'responses': {'200': 'Automation'}},
+ 'automations_partial_update': {'method': 'PATCH',
+                                'path': '/v1/automations/{automationId}',
+                                'path_params': {'automationId': {'type': 'string',
+                                                                 'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                                'query': {},
+                                'headers': [],
+                                'body': 'PatchedAutomationUpdateRequest',
+                                'responses': {'200': 'Automation'}},
+ 'automations_retrieve': {'method': 'GET',
+                          'path': '/v1/automations/{automationId}',
+                          'path_params': {'automationId': {'type': 'string',
+                                                           'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                          'query': {},
+                          'headers': [],
+                          'body': None,
+                          'responses': {'200': 'Automation'}},
+ 'automations_runs_list': {'method': 'GET',
+                           'path': '/v1/automations/{automationId}/runs',
+                           'path_params': {'automationId': {'type': 'string',
+                                                            'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                           'query': {'cursor': {'type': 'string'},
+                                     'limit': {'type': 'integer', 'minimum': 1, 'maximum': 100},
+                                     'sort': {'type': 'string', 'enum': ['createdAt', '-createdAt']},
+                                     'status': {'type': 'string',
+                                                'enum': ['completed',
+                                                         'failed',
+                                                         'pending',
+                                                         'rendering',
+                                                         'skipped']}},
+                           'headers': [],
+                           'body': None,
+                           'responses': {'200': 'PaginatedAutomationRunList'}},
+ 'automations_trigger_create': {'method': 'POST',
+                                'path': '/v1/automations/{automationId}/trigger',
+                                'path_params': {'automationId': {'type': 'string',
+                                                                 'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                                'query': {},
+                                'headers': ['Idempotency-Key'],
+                                'body': 'AutomationTriggerRequest',
+                                'responses': {'202': 'AutomationRun', '200': 'AutomationDryRun'}},
+ 'projects_assets_create': {'method': 'POST',
+                            'path': '/v1/projects/{projectId}/assets',
+                            'path_params': {'projectId': {'type': 'string',
+                                                          'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                            'query': {},
+                            'headers': ['Idempotency-Key'],
+                            'body': 'AssetCreateRequest',
+                            'responses': {'201': 'AssetUploadResponse'}},
+ 'projects_assets_list': {'method': 'GET',
+                          'path': '/v1/projects/{projectId}/assets',
+                          'path_params': {'projectId': {'type': 'string', 'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                          'query': {'cursor': {'type': 'string'},
+                                    'limit': {'type': 'integer', 'minimum': 1, 'maximum': 100},
+                                    'sort': {'type': 'string',
+                                             'enum': ['createdAt', '-createdAt', 'name', '-name']},
+                                    'status': {'type': 'string',
+                                               'enum': ['failed', 'pending', 'processing', 'ready']},
+                                    'tag': {'type': 'string'},
+                                    'type': {'type': 'string',
+                                             'enum': ['audio', 'font', 'image', 'template', 'video']}},
+                          'headers': [],
+                          'body': None,
+                          'responses': {'200': 'PaginatedAssetList'}},
+ 'projects_automations_create': {'method': 'POST',
+                                 'path': '/v1/projects/{projectId}/automations',
+                                 'path_params': {'projectId': {'type': 'string',
+                                                               'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                                 'query': {},
+                                 'headers': ['Idempotency-Key'],
+                                 'body': 'AutomationCreateRequest',
+                                 'responses': {'201': 'Automation'}},
+ 'projects_automations_list': {'method': 'GET',
+                               'path': '/v1/projects/{projectId}/automations',
+                               'path_params': {'projectId': {'type': 'string',
+                                                             'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                               'query': {'cursor': {'type': 'string'},
+                                         'limit': {'type': 'integer', 'minimum': 1, 'maximum': 100},
+                                         'sort': {'type': 'string', 'enum': ['createdAt', '-createdAt']}},
+                               'headers': [],
+                               'body': None,
+                               'responses': {'200': 'PaginatedAutomationList'}},
+ 'projects_create': {'method': 'POST',
+                     'path': '/v1/projects',
+                     'path_params': {},
+                     'query': {},
+                     'headers': ['Idempotency-Key'],
+                     'body': 'ProjectCreateRequest',
+                     'responses': {'201': 'ProjectWithSecret'}},
+ 'projects_destroy': {'method': 'DELETE',
+                      'path': '/v1/projects/{projectId}',
+                      'path_params': {'projectId': {'type': 'string', 'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                      'query': {},
+                      'headers': [],
+                      'body': None,
+                      'responses': {'204': None}},
+ 'projects_list': {'method': 'GET',
+                   'path': '/v1/projects',
+                   'path_params': {},
+                   'query': {'cursor': {'type': 'string'},
+                             'limit': {'type': 'integer', 'minimum': 1, 'maximum': 100},
+                             'sort': {'type': 'string',
+                                      'enum': ['createdAt',
+                                               '-createdAt',
+                                               'updatedAt',
+                                               '-updatedAt',
+                                               'name',
+                                               '-name']}},
+                   'headers': [],
+                   'body': None,
+                   'responses': {'200': 'PaginatedProjectList'}},
+ 'projects_partial_update': {'method': 'PATCH',
+                             'path': '/v1/projects/{projectId}',
+                             'path_params': {'projectId': {'type': 'string',
+                                                           'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                             'query': {},
+                             'headers': [],
+                             'body': 'PatchedProjectUpdateRequest',
+                             'responses': {'200': 'Project'}},
+ 'projects_renders_create': {'method': 'POST',
+                             'path': '/v1/projects/{projectId}/renders',
+                             'path_params': {'projectId': {'type': 'string',
+                                                           'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                             'query': {'dryRun': {'type': 'boolean'}},
+                             'headers': ['Idempotency-Key'],
+                             'body': 'RenderCreateRequest',
+                             'responses': {'201': 'RenderJob', '200': 'RenderJob'}},
+ 'projects_renders_list': {'method': 'GET',
+                           'path': '/v1/projects/{projectId}/renders',
+                           'path_params': {'projectId': {'type': 'string',
+                                                         'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                           'query': {'cursor': {'type': 'string'},
+                                     'limit': {'type': 'integer', 'minimum': 1, 'maximum': 100},
+                                     'sort': {'type': 'string', 'enum': ['createdAt', '-createdAt']},
+                                     'status': {'type': 'string',
+                                                'enum': ['cancelled',
+                                                         'completed',
+                                                         'failed',
+                                                         'pending',
+                                                         'queued',
+                                                         'rendering']},
+                                     'templateId': {'type': 'string'}},
+                           'headers': [],
+                           'body': None,
+                           'responses': {'200': 'PaginatedRenderJobList'}},
+ 'projects_retrieve': {'method': 'GET',
+                       'path': '/v1/projects/{projectId}',
+                       'path_params': {'projectId': {'type': 'string', 'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                       'query': {},
+                       'headers': [],
+                       'body': None,
+                       'responses': {'200': 'Project'}},
+ 'projects_webhook_secret_rotate_create': {'method': 'POST',
+                                           'path': '/v1/projects/{projectId}/webhook-secret/rotate',
+                                           'path_params': {'projectId': {'type': 'string',
+                                                                         'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                                           'query': {},
+                                           'headers': ['Idempotency-Key'],
+                                           'body': None,
+                                           'responses': {'200': 'WebhookSecret'}},
+ 'renders_destroy': {'method': 'DELETE',
+                     'path': '/v1/renders/{renderId}',
+                     'path_params': {'renderId': {'type': 'string', 'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                     'query': {},
+                     'headers': [],
+                     'body': None,
+                     'responses': {'200': 'RenderJobWithOutput'}},
+ 'renders_events_retrieve': {'method': 'GET',
+                             'path': '/v1/renders/{renderId}/events',
+                             'path_params': {'renderId': {'type': 'string',
+                                                          'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                             'query': {},
+                             'headers': ['Last-Event-ID'],
+                             'body': None,
+                             'responses': {'200': None, '204': None}},
+ 'renders_retrieve': {'method': 'GET',
+                      'path': '/v1/renders/{renderId}',
+                      'path_params': {'renderId': {'type': 'string', 'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                      'query': {},
+                      'headers': [],
+                      'body': None,
+                      'responses': {'200': 'RenderJobWithOutput'}},
+ 'webhooks_create': {'method': 'POST',
+                     'path': '/v1/webhooks',
+                     'path_params': {},
+                     'query': {},
+                     'headers': ['Idempotency-Key'],
+                     'body': 'WebhookEndpointCreateRequest',
+                     'responses': {'201': 'WebhookEndpoint'}},
+ 'webhooks_deliveries_list': {'method': 'GET',
+                              'path': '/v1/webhooks/{webhookId}/deliveries',
+                              'path_params': {'webhookId': {'type': 'string',
+                                                            'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                              'query': {'cursor': {'type': 'string'},
+                                        'eventType': {'type': 'string',
+                                                      'enum': ['asset.failed',
+                                                               'asset.ready',
+                                                               'asset.uploaded',
+                                                               'automation.run.completed',
+                                                               'automation.run.failed',
+                                                               'render.cancelled',
+                                                               'render.completed',
+                                                               'render.failed',
+                                                               'render.progress',
+                                                               'render.queued',
+                                                               'render.started',
+                                                               'webhook.test']},
+                                        'limit': {'type': 'integer', 'minimum': 1, 'maximum': 100},
+                                        'sort': {'type': 'string', 'enum': ['createdAt', '-createdAt']},
+                                        'status': {'type': 'string',
+                                                   'enum': ['failed', 'pending', 'succeeded']}},
+                              'headers': [],
+                              'body': None,
+                              'responses': {'200': 'PaginatedDeliveryList'}},
+ 'webhooks_deliveries_retrieve': {'method': 'GET',
+                                  'path': '/v1/webhooks/{webhookId}/deliveries/{deliveryId}',
+                                  'path_params': {'webhookId': {'type': 'string',
+                                                                'pattern': '^[A-Za-z0-9_]{1,64}$'},
+                                                  'deliveryId': {'type': 'string',
+                                                                 'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                                  'query': {},
+                                  'headers': [],
+                                  'body': None,
+                                  'responses': {'200': 'DeliveryDetail'}},
+ 'webhooks_deliveries_retry_create': {'method': 'POST',
+                                      'path': '/v1/webhooks/{webhookId}/deliveries/{deliveryId}/retry',
+                                      'path_params': {'webhookId': {'type': 'string',
+                                                                    'pattern': '^[A-Za-z0-9_]{1,64}$'},
+                                                      'deliveryId': {'type': 'string',
+                                                                     'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                                      'query': {},
+                                      'headers': ['Idempotency-Key'],
+                                      'body': None,
+                                      'responses': {'202': 'DeliveryDetail'}},
+ 'webhooks_destroy': {'method': 'DELETE',
+                      'path': '/v1/webhooks/{webhookId}',
+                      'path_params': {'webhookId': {'type': 'string', 'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                      'query': {},
+                      'headers': [],
+                      'body': None,
+                      'responses': {'204': None}},
+ 'webhooks_list': {'method': 'GET',
+                   'path': '/v1/webhooks',
+                   'path_params': {},
+                   'query': {'cursor': {'type': 'string'},
+                             'limit': {'type': 'integer', 'minimum': 1, 'maximum': 100},
+                             'sort': {'type': 'string', 'enum': ['createdAt', '-createdAt']}},
+                   'headers': [],
+                   'body': None,
+                   'responses': {'200': 'PaginatedWebhookEndpointList'}},
+ 'webhooks_partial_update': {'method': 'PATCH',
+                             'path': '/v1/webhooks/{webhookId}',
+                             'path_params': {'webhookId': {'type': 'string',
+                                                           'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                             'query': {},
+                             'headers': [],
+                             'body': 'PatchedWebhookEndpointUpdateRequest',
+                             'responses': {'200': 'WebhookEndpoint'}},
+ 'webhooks_retrieve': {'method': 'GET',
+                       'path': '/v1/webhooks/{webhookId}',
+                       'path_params': {'webhookId': {'type': 'string', 'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                       'query': {},
+                       'headers': [],
+                       'body': None,
+                       'responses': {'200': 'WebhookEndpoint'}},
+ 'webhooks_test_create': {'method': 'POST',
+                          'path': '/v1/webhooks/{webhookId}/test',
+                          'path_params': {'webhookId': {'type': 'string', 'pattern': '^[A-Za-z0-9_]{1,64}$'}},
+                          'query': {},
+                          'headers': ['Idempotency-Key'],
+                          'body': 'WebhookTestRequest',
+                          'responses': {'202': 'DeliveryDetail'}}}

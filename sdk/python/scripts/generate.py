@@ -13,6 +13,7 @@ import argparse
 import difflib
 import json
 import keyword
+import pprint
 import re
 import sys
 from pathlib import Path
@@ -210,21 +211,18 @@ class Generator:
             if self.is_enum(name):
                 continue
             out.append(self.request_typeddict(name) if self.is_request(name) else self.response_model(name))
-        out.append("\n\n__all__ = " + pretty(names + ["API_VERSION", "OPERATIONS", "REQUEST_SCHEMAS"]).replace("\n", "\n") + "\n")
+        out.append("\n\n__all__ = " + pretty(names + ["API_VERSION", "OPERATIONS", "REQUEST_SCHEMAS"]) + "\n")
         request_schemas = {name: self.resolve(self.schemas[name]) for name in names if self.is_request(name)}
         out.append("\n\n# The request bodies' schemas, $refs inlined: requests are validated against them before sending.")
         out.append(f"REQUEST_SCHEMAS: dict[str, Any] = {pretty(request_schemas)}\n")
         out.append("\n# Every operation an API key can call, by operationId: what the resources send and decode.")
-        out.append(f"OPERATIONS: dict[str, Any] = {pretty(self.operations())}\n")
-        return "\n".join(out)
+        out.append(f"OPERATIONS: dict[str, Any] = {pretty(self.operations())}")
+        return re.sub(r"\n{4,}", "\n\n\n", "\n".join(out)).rstrip("\n") + "\n"
 
 
 def pretty(value):
     """A Python literal for JSON data, stable and diffable."""
-    text = json.dumps(value, indent=4, sort_keys=False, ensure_ascii=True)
-    text = re.sub(r"\btrue\b", "True", text)
-    text = re.sub(r"\bfalse\b", "False", text)
-    return re.sub(r"\bnull\b", "None", text)
+    return pprint.pformat(value, width=110, sort_dicts=False)
 
 
 def main(argv=None):
