@@ -70,7 +70,9 @@ class Renderowl:
         self.base_url = base_url[: -len("/v1")] if base_url.endswith("/v1") else base_url
         self.api_key = api_key
         self.max_retries = max(0, int(max_retries))
-        self.timeout = timeout if timeout is not None else DEFAULT_TIMEOUT
+        if timeout is None:
+            timeout = http_client.timeout if http_client is not None else DEFAULT_TIMEOUT
+        self.timeout = timeout
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(timeout=self.timeout, follow_redirects=False)
         self._sleep = time.sleep  # replaced in tests to observe the backoff without waiting

@@ -2,6 +2,7 @@
 
 import uuid
 
+import httpx
 import pytest
 from conftest import unique
 
@@ -89,3 +90,15 @@ def test_a_missing_api_key_fails_before_any_request(monkeypatch):
     monkeypatch.delenv("RENDEROWL_API_KEY")
     with pytest.raises(AuthenticationError, match="RENDEROWL_API_KEY"):
         Renderowl()
+
+
+def test_a_custom_http_client_is_used_and_left_open(client):
+    seen = []
+    http = httpx.Client(timeout=5.0, event_hooks={"request": [lambda request: seen.append(request)]})
+    with Renderowl(base_url=client.base_url, http_client=http) as custom:
+        assert custom.timeout == http.timeout
+        custom.projects.list(limit=1)
+    assert [request.url.path for request in seen] == ["/v1/projects"]
+    assert seen[0].headers["User-Agent"].startswith("renderowl-sdk-python/")
+    assert not http.is_closed  # the caller's client is the caller's to close
+    http.close()
