@@ -22,6 +22,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from . import _errors
 from ._client import Renderowl
@@ -29,8 +30,9 @@ from ._version import __version__
 
 EXIT_OK, EXIT_API, EXIT_USAGE, EXIT_AUTH, EXIT_NOT_FOUND, EXIT_FAILED, EXIT_UNREACHABLE, EXIT_INVALID = range(8)
 
-stdout = Console(soft_wrap=True)
-stderr = Console(stderr=True, soft_wrap=True)
+# No console markup: names, details and messages come from users and the API, and may hold "[…]".
+stdout = Console(soft_wrap=True, markup=False)
+stderr = Console(stderr=True, soft_wrap=True, markup=False)
 
 
 class Context:
@@ -74,7 +76,7 @@ def _print_object(obj) -> None:
     for key, value in (obj.to_dict() if hasattr(obj, "to_dict") else obj).items():
         if isinstance(value, (dict, list)):
             value = json.dumps(value)
-        table.add_row(f"[bold]{key}[/]", "" if value is None else str(value))
+        table.add_row(Text(key, style="bold"), "" if value is None else str(value))
     stdout.print(table)
 
 
@@ -125,7 +127,7 @@ class RenderowlGroup(click.Group):
             if obj is not None and obj.as_json:
                 click.echo(json.dumps(error.to_dict(), indent=2, default=str), err=True)
             else:
-                stderr.print(f"[red]error:[/] {error}", markup=True, highlight=False)
+                stderr.print(Text.assemble(("error: ", "red"), str(error)), highlight=False)
                 for item in error.errors:
                     stderr.print(f"  {item.get('field') or '(request)'}: {item.get('message')}", highlight=False)
             ctx.exit(exit_code_for(error))

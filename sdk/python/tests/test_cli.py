@@ -34,6 +34,8 @@ def test_projects_create_get_and_list_print_json(run):
     assert created["id"] in [p["id"] for p in listed["data"]]
     human = run("projects", "get", created["id"])
     assert human.exit_code == 0 and created["id"] in human.stdout
+    bracketed = run("projects", "create", "[/] not markup [bold]")  # printed as text, not read as Rich markup
+    assert bracketed.exit_code == 0 and "[/] not markup [bold]" in bracketed.stdout
 
 
 def test_exit_codes_for_not_found_auth_usage_and_unreachable(run):
