@@ -259,3 +259,11 @@ def test_a_stream_that_keeps_closing_without_news_falls_back_to_polling(flaky):
     assert client.renders.wait("rnd_1").status == "completed"
     assert [request["path"] for request in server.seen] == ["/v1/renders/rnd_1/events"] * 3 + ["/v1/renders/rnd_1"]
     assert client.sleeps == [0.5, 1.0]
+
+
+def test_a_response_that_is_not_an_object_is_an_api_error_not_a_crash(flaky):
+    from renderowl_sdk import APIStatusError
+
+    server, client = flaky([(200, ["not", "a", "project"], {})])
+    with pytest.raises(APIStatusError, match="Expected a Project object"):
+        client.projects.get("prj_fake")
