@@ -1,5 +1,6 @@
-"""Retries against a local server that fails on purpose: what is retried, how long it waits, and that a
-retried POST reuses its Idempotency-Key so the platform replays instead of creating twice."""
+"""The client against a local server that misbehaves on purpose: what is retried, how long it waits, that a
+retried POST reuses its Idempotency-Key (so the platform replays instead of creating twice), event streams
+that break, and answers of the wrong shape."""
 
 import json
 import socket
@@ -267,3 +268,12 @@ def test_a_response_that_is_not_an_object_is_an_api_error_not_a_crash(flaky):
     server, client = flaky([(200, ["not", "a", "project"], {})])
     with pytest.raises(APIStatusError, match="Expected a Project object"):
         client.projects.get("prj_fake")
+
+
+def test_waiting_on_a_stream_that_only_keeps_alive_ends_at_the_timeout(flaky):
+    from renderowl_sdk import WaitTimeoutError
+
+    quiet = b"id: 1-0\ndata: " + json.dumps({"id": "rnd_1", "status": "queued"}).encode() + b"\n\n" + b": keepalive\n\n" * 3
+    server, client = flaky([(200, quiet, {"Content-Type": "text/event-stream"})])
+    with pytest.raises(WaitTimeoutError):
+        client.renders.wait("rnd_1", timeout=0)

@@ -20,6 +20,14 @@ FINAL_RENDER_STATUSES = ("completed", "failed", "cancelled")
 STREAM_READ_TIMEOUT = 60.0  # the server sends a keepalive comment every 15 s
 
 
+def _until(lines, deadline, render_id):
+    """The stream's lines, ending in WaitTimeoutError once `deadline` (monotonic) has passed."""
+    for line in lines:
+        if deadline is not None and time.monotonic() > deadline:
+            raise _errors.WaitTimeoutError(f"Render {render_id} did not finish in time.", code="wait_timeout")
+        yield line
+
+
 class Renders(Resource):
     def submit(self, project_id: str, *, template_id: str, input_props: dict[str, Any] = NOT_GIVEN,
                output: dict[str, Any] = NOT_GIVEN, priority: str = NOT_GIVEN, webhook_url: str = NOT_GIVEN,
@@ -55,9 +63,13 @@ class Renders(Resource):
         """Cancel a pending or queued job (ConflictError `render_not_cancellable` otherwise)."""
         return self._client.request("renders_destroy", path={"renderId": render_id})
 
-    def stream(self, render_id: str, *, last_event_id: str | None = None) -> Iterator[m.RenderJobWithOutput]:
+    def stream(self, render_id: str, *, last_event_id: str | None = None,
+               timeout: float | None = None) -> Iterator[m.RenderJobWithOutput]:
         """Follow the job's Server-Sent Events: its current state, then each change, ending after a final
-        status. Reconnects (resuming after the last event) when the server closes the stream early."""
+        status. Reconnects (resuming after the last event) when the server closes the stream early.
+        With `timeout`, WaitTimeoutError once that many seconds pass (noticed within the server's 15 s
+        keepalive)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         reconnects = 0  # connections in a row that broke or ended without a new event
         while True:
             headers = {"Last-Event-ID": last_event_id, "Accept": "text/event-stream"}
@@ -67,7 +79,7 @@ class Renders(Resource):
                     if response.status_code == 204:
                         return  # nothing after the last event: the job had already finished
                     reconnects += 1
-                    for event in parse_events(response.iter_lines()):
+                    for event in parse_events(_until(response.iter_lines(), deadline, render_id)):
                         if event.id:
                             last_event_id = event.id
                         if not event.data:
@@ -98,13 +110,11 @@ class Renders(Resource):
         deadline = time.monotonic() + timeout
         if use_stream:
             try:
-                for job in self.stream(render_id):
+                for job in self.stream(render_id, timeout=timeout):
                     if on_progress:
                         on_progress(job)
                     if job.status in FINAL_RENDER_STATUSES:
                         return self.get(render_id) if job.output_url is None and job.status == "completed" else job
-                    if time.monotonic() > deadline:
-                        break
             except (_errors.ServerError, _errors.RateLimitError, _errors.APIConnectionError):
                 pass  # the event store is unavailable or busy: poll instead
         while True:
