@@ -4,12 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test lint openapi bench fuzz migrate clean-run
+.PHONY: run test lint openapi bench fuzz migrate clean-run sdk-check sdk-test
 
-$(INSTALLED): requirements.txt requirements-dev.txt
+# The Python SDK installs into the same venv, editable, so `.venv/bin/renderowl` runs the checkout's code.
+$(INSTALLED): requirements.txt requirements-dev.txt sdk/python/requirements.txt sdk/python/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e sdk/python
 	touch $@
 
 ## Start PostgreSQL and Redis under .run/ (unless DATABASE_URL/REDIS_URL are set), migrate,
@@ -23,12 +25,20 @@ test: $(INSTALLED)
 
 ## Static checks: ruff (pyflakes, pycodestyle errors, import order) and the import-linter layering contracts (pyproject.toml).
 lint: $(INSTALLED)
-	$(BIN)/ruff check renderowl organizations events projects renders assets automations webhooks scripts tests bench
+	$(BIN)/ruff check renderowl organizations events projects renders assets automations webhooks scripts tests bench sdk/python
 	$(BIN)/lint-imports --no-cache
 
 ## Regenerate the committed OpenAPI document after changing the API.
 openapi: $(INSTALLED)
 	DJANGO_ENV=test $(BIN)/python manage.py spectacular --format openapi-json --validate --fail-on-warn --file openapi.json
+
+## The SDKs against openapi.json: each regenerates its models from the committed document and fails on any difference.
+sdk-check: $(INSTALLED)
+	$(BIN)/python sdk/python/scripts/generate.py --check
+
+## The SDKs' tests against the whole platform: the Procfile on a database of its own (scripts/devstack.py stack).
+sdk-test: $(INSTALLED)
+	$(BIN)/python scripts/devstack.py stack sh -c 'cd sdk/python && $(CURDIR)/$(BIN)/python -m pytest -q tests'
 
 ## Benchmarks (not part of the test run); they print ratios against a baseline measured in the same run.
 bench: $(INSTALLED)
