@@ -55,7 +55,7 @@ const FINAL_ASSET_STATUSES = new Set(['ready', 'failed']);
 /** Assets: files (video, image, audio, font, template) uploaded straight to storage through signed URLs. */
 export class Assets extends Resource {
   /** Declares an asset and returns it with its presigned upload (`upload.url`, `method`, `headers`). */
-  create(projectId: string, body: AssetCreateRequest, options?: RequestOptions): Promise<AssetUploadResponse> {
+  async create(projectId: string, body: AssetCreateRequest, options?: RequestOptions): Promise<AssetUploadResponse> {
     return this.http.request({
       method: 'POST', path: `/v1/projects/${this.id('projectId', projectId)}/assets`, body,
       bodySchema: zProjectsAssetsCreateBody, responseSchema: zProjectsAssetsCreateResponse, what: 'asset', options,
@@ -120,7 +120,7 @@ export class Assets extends Resource {
   }
 
   /** Confirms the upload: the asset moves to `processing` and a worker checks the file. Safe to repeat. */
-  complete(assetId: string, options?: RequestOptions): Promise<Asset> {
+  async complete(assetId: string, options?: RequestOptions): Promise<Asset> {
     return this.http.request({
       method: 'POST', path: `/v1/assets/${this.id('assetId', assetId)}/upload-complete`,
       responseSchema: zAssetsUploadCompleteCreateResponse, what: 'asset', options,
@@ -128,7 +128,7 @@ export class Assets extends Resource {
   }
 
   /** A fresh upload URL (15 minutes) for an asset still `pending`. */
-  uploadUrl(assetId: string, options?: RequestOptions): Promise<AssetUploadResponse> {
+  async uploadUrl(assetId: string, options?: RequestOptions): Promise<AssetUploadResponse> {
     return this.http.request({
       method: 'POST', path: `/v1/assets/${this.id('assetId', assetId)}/upload-url`,
       responseSchema: zAssetsUploadUrlCreateResponse, what: 'asset upload', options,
@@ -136,7 +136,7 @@ export class Assets extends Resource {
   }
 
   /** The asset; with `{downloadUrl: true}` also a signed `downloadUrl` (not for a `pending` asset). */
-  get(assetId: string, params?: {downloadUrl?: boolean}, options?: RequestOptions): Promise<AssetWithDownload> {
+  async get(assetId: string, params?: {downloadUrl?: boolean}, options?: RequestOptions): Promise<AssetWithDownload> {
     return this.http.request({
       method: 'GET', path: `/v1/assets/${this.id('assetId', assetId)}`,
       query: params?.downloadUrl ? {include: 'downloadUrl'} : undefined,
@@ -147,12 +147,12 @@ export class Assets extends Resource {
   /** A project's assets: await for one page, or `for await` over all. Filters: type, status, tag. */
   list(projectId: string, params?: AssetListParams, options?: RequestOptions): PagePromise<Asset> {
     return this.paginate(
-      `/v1/projects/${this.id('projectId', projectId)}/assets`, params, zProjectsAssetsListQuery,
+      () => `/v1/projects/${this.id('projectId', projectId)}/assets`, params, zProjectsAssetsListQuery,
       zProjectsAssetsListResponse, 'asset list', options,
     );
   }
 
-  update(assetId: string, body: PatchedAssetUpdateRequest, options?: RequestOptions): Promise<Asset> {
+  async update(assetId: string, body: PatchedAssetUpdateRequest, options?: RequestOptions): Promise<Asset> {
     return this.http.request({
       method: 'PATCH', path: `/v1/assets/${this.id('assetId', assetId)}`, body,
       bodySchema: zAssetsPartialUpdateBody, responseSchema: zAssetsPartialUpdateResponse, what: 'asset', options,

@@ -34,12 +34,12 @@ export type AutomationRunListParams = NonNullable<AutomationsRunsListData['query
 export class AutomationRuns extends Resource {
   list(automationId: string, params?: AutomationRunListParams, options?: RequestOptions): PagePromise<AutomationRun> {
     return this.paginate(
-      `/v1/automations/${this.id('automationId', automationId)}/runs`, params, zAutomationsRunsListQuery,
+      () => `/v1/automations/${this.id('automationId', automationId)}/runs`, params, zAutomationsRunsListQuery,
       zAutomationsRunsListResponse, 'automation run list', options,
     );
   }
 
-  get(runId: string, options?: RequestOptions): Promise<AutomationRun> {
+  async get(runId: string, options?: RequestOptions): Promise<AutomationRun> {
     return this.http.request({
       method: 'GET', path: `/v1/automation-runs/${this.id('runId', runId)}`,
       responseSchema: zAutomationRunsRetrieveResponse, what: 'automation run', options,
@@ -56,7 +56,7 @@ export class Automations extends Resource {
     this.runs = new AutomationRuns(...args);
   }
 
-  create(projectId: string, body: AutomationCreateRequestWritable, options?: RequestOptions): Promise<Automation> {
+  async create(projectId: string, body: AutomationCreateRequestWritable, options?: RequestOptions): Promise<Automation> {
     return this.http.request({
       method: 'POST', path: `/v1/projects/${this.id('projectId', projectId)}/automations`, body,
       bodySchema: zProjectsAutomationsCreateBody, responseSchema: zProjectsAutomationsCreateResponse,
@@ -64,7 +64,7 @@ export class Automations extends Resource {
     });
   }
 
-  get(automationId: string, options?: RequestOptions): Promise<Automation> {
+  async get(automationId: string, options?: RequestOptions): Promise<Automation> {
     return this.http.request({
       method: 'GET', path: `/v1/automations/${this.id('automationId', automationId)}`,
       responseSchema: zAutomationsRetrieveResponse, what: 'automation', options,
@@ -73,12 +73,12 @@ export class Automations extends Resource {
 
   list(projectId: string, params?: AutomationListParams, options?: RequestOptions): PagePromise<Automation> {
     return this.paginate(
-      `/v1/projects/${this.id('projectId', projectId)}/automations`, params, zProjectsAutomationsListQuery,
+      () => `/v1/projects/${this.id('projectId', projectId)}/automations`, params, zProjectsAutomationsListQuery,
       zProjectsAutomationsListResponse, 'automation list', options,
     );
   }
 
-  update(automationId: string, body: PatchedAutomationUpdateRequestWritable, options?: RequestOptions): Promise<Automation> {
+  async update(automationId: string, body: PatchedAutomationUpdateRequestWritable, options?: RequestOptions): Promise<Automation> {
     return this.http.request({
       method: 'PATCH', path: `/v1/automations/${this.id('automationId', automationId)}`, body,
       bodySchema: zAutomationsPartialUpdateBody, responseSchema: zAutomationsPartialUpdateResponse,
@@ -93,7 +93,7 @@ export class Automations extends Resource {
   }
 
   /** Fires the automation by hand with a payload; returns the run (`pending`). */
-  trigger(automationId: string, body: {payload?: unknown}, options?: RequestOptions): Promise<AutomationRun> {
+  async trigger(automationId: string, body: {payload?: unknown}, options?: RequestOptions): Promise<AutomationRun> {
     return this.http.request({
       method: 'POST', path: `/v1/automations/${this.id('automationId', automationId)}/trigger`, body,
       bodySchema: zAutomationsTriggerCreateBody, responseSchema: zAutomationRun, what: 'automation run', options,
@@ -101,7 +101,7 @@ export class Automations extends Resource {
   }
 
   /** What a trigger with this payload would render (`input`, `output`), without a run or a render. */
-  dryRun(automationId: string, body: {payload?: unknown}, options?: RequestOptions): Promise<AutomationDryRun> {
+  async dryRun(automationId: string, body: {payload?: unknown}, options?: RequestOptions): Promise<AutomationDryRun> {
     return this.http.request({
       method: 'POST', path: `/v1/automations/${this.id('automationId', automationId)}/trigger`,
       body: {...body, dryRun: true}, bodySchema: zAutomationsTriggerCreateBody, responseSchema: zAutomationDryRun,
@@ -110,7 +110,7 @@ export class Automations extends Resource {
   }
 
   /** A new `hookUrl` for a webhook trigger; the old one stops working at once. */
-  rotateHookToken(automationId: string, options?: RequestOptions): Promise<Automation> {
+  async rotateHookToken(automationId: string, options?: RequestOptions): Promise<Automation> {
     return this.http.request({
       method: 'POST', path: `/v1/automations/${this.id('automationId', automationId)}/hook-token/rotate`,
       responseSchema: zAutomationsHookTokenRotateCreateResponse, what: 'automation', options,

@@ -19,7 +19,7 @@ export abstract class Resource {
 
   /** A list call whose pages keep the caller's filters and follow `nextCursor`. */
   protected paginate<T, Q extends {cursor?: string | undefined}>(
-    path: string,
+    path: () => string,
     query: Q | undefined,
     querySchema: z.ZodType,
     responseSchema: z.ZodType,
@@ -29,7 +29,7 @@ export abstract class Resource {
     const fetchPage = (cursor: string | undefined) =>
       this.http.request<PageData<T>>({
         method: 'GET',
-        path,
+        path: path(),
         query: {...query, ...(cursor === undefined ? {} : {cursor})},
         querySchema,
         responseSchema,

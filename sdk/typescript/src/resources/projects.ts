@@ -25,14 +25,14 @@ export type ProjectListParams = NonNullable<ProjectsListData['query']>;
 /** Projects: they group a customer's work and hold the secret its webhooks are signed with. */
 export class Projects extends Resource {
   /** Creates a project; the response is the only one (with rotate) that carries `webhookSecret`. */
-  create(body: ProjectCreateRequest, options?: RequestOptions): Promise<ProjectWithSecret> {
+  async create(body: ProjectCreateRequest, options?: RequestOptions): Promise<ProjectWithSecret> {
     return this.http.request({
       method: 'POST', path: '/v1/projects', body, bodySchema: zProjectsCreateBody,
       responseSchema: zProjectsCreateResponse, what: 'project', options,
     });
   }
 
-  get(projectId: string, options?: RequestOptions): Promise<Project> {
+  async get(projectId: string, options?: RequestOptions): Promise<Project> {
     return this.http.request({
       method: 'GET', path: `/v1/projects/${this.id('projectId', projectId)}`,
       responseSchema: zProjectsRetrieveResponse, what: 'project', options,
@@ -41,10 +41,10 @@ export class Projects extends Resource {
 
   /** Await for one page, or `for await` over every project. */
   list(params?: ProjectListParams, options?: RequestOptions): PagePromise<Project> {
-    return this.paginate('/v1/projects', params, zProjectsListQuery, zProjectsListResponse, 'project list', options);
+    return this.paginate(() => '/v1/projects', params, zProjectsListQuery, zProjectsListResponse, 'project list', options);
   }
 
-  update(projectId: string, body: PatchedProjectUpdateRequest, options?: RequestOptions): Promise<Project> {
+  async update(projectId: string, body: PatchedProjectUpdateRequest, options?: RequestOptions): Promise<Project> {
     return this.http.request({
       method: 'PATCH', path: `/v1/projects/${this.id('projectId', projectId)}`, body,
       bodySchema: zProjectsPartialUpdateBody, responseSchema: zProjectsPartialUpdateResponse, what: 'project', options,
@@ -57,7 +57,7 @@ export class Projects extends Resource {
   }
 
   /** Issues a new webhook secret; deliveries carry both signatures for 24 hours. */
-  rotateWebhookSecret(projectId: string, options?: RequestOptions): Promise<WebhookSecret> {
+  async rotateWebhookSecret(projectId: string, options?: RequestOptions): Promise<WebhookSecret> {
     return this.http.request({
       method: 'POST', path: `/v1/projects/${this.id('projectId', projectId)}/webhook-secret/rotate`,
       responseSchema: zProjectsWebhookSecretRotateCreateResponse, what: 'webhook secret', options,

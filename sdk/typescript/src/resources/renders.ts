@@ -42,12 +42,12 @@ export interface RenderWaitOptions {
 /** Renders: jobs that fill a template with props and produce an mp4, webm, gif, png or jpg. */
 export class Renders extends Resource {
   /** Submits a render job (validated completely first); it comes back `queued`. */
-  submit(projectId: string, body: RenderCreateRequest, options?: RequestOptions): Promise<RenderJob> {
+  async submit(projectId: string, body: RenderCreateRequest, options?: RequestOptions): Promise<RenderJob> {
     return this.create(projectId, body, false, options);
   }
 
   /** Validates and resolves a submission without storing, queueing or emitting anything. */
-  dryRun(projectId: string, body: RenderCreateRequest, options?: RequestOptions): Promise<RenderJob> {
+  async dryRun(projectId: string, body: RenderCreateRequest, options?: RequestOptions): Promise<RenderJob> {
     return this.create(projectId, body, true, options);
   }
 
@@ -60,7 +60,7 @@ export class Renders extends Resource {
   }
 
   /** The job; once completed its `outputUrl` is signed afresh on each call. */
-  get(renderId: string, options?: RequestOptions): Promise<RenderJobWithOutput> {
+  async get(renderId: string, options?: RequestOptions): Promise<RenderJobWithOutput> {
     return this.http.request({
       method: 'GET', path: `/v1/renders/${this.id('renderId', renderId)}`,
       responseSchema: zRendersRetrieveResponse, what: 'render', options,
@@ -70,13 +70,13 @@ export class Renders extends Resource {
   /** A project's renders, newest first: await for one page, or `for await` over all. Filters: status, templateId. */
   list(projectId: string, params?: RenderListParams, options?: RequestOptions): PagePromise<RenderJob> {
     return this.paginate(
-      `/v1/projects/${this.id('projectId', projectId)}/renders`, params, zProjectsRendersListQuery,
+      () => `/v1/projects/${this.id('projectId', projectId)}/renders`, params, zProjectsRendersListQuery,
       zProjectsRendersListResponse, 'render list', options,
     );
   }
 
   /** Cancels a `pending` or `queued` job (409 render_not_cancellable otherwise). */
-  cancel(renderId: string, options?: RequestOptions): Promise<RenderJobWithOutput> {
+  async cancel(renderId: string, options?: RequestOptions): Promise<RenderJobWithOutput> {
     return this.http.request({
       method: 'DELETE', path: `/v1/renders/${this.id('renderId', renderId)}`,
       responseSchema: zRendersDestroyResponse, what: 'render', options,

@@ -36,12 +36,12 @@ export type DeliveryListParams = NonNullable<WebhooksDeliveriesListData['query']
 export class WebhookDeliveries extends Resource {
   list(webhookId: string, params?: DeliveryListParams, options?: RequestOptions): PagePromise<Delivery> {
     return this.paginate(
-      `/v1/webhooks/${this.id('webhookId', webhookId)}/deliveries`, params, zWebhooksDeliveriesListQuery,
+      () => `/v1/webhooks/${this.id('webhookId', webhookId)}/deliveries`, params, zWebhooksDeliveriesListQuery,
       zWebhooksDeliveriesListResponse, 'delivery list', options,
     );
   }
 
-  get(webhookId: string, deliveryId: string, options?: RequestOptions): Promise<DeliveryDetail> {
+  async get(webhookId: string, deliveryId: string, options?: RequestOptions): Promise<DeliveryDetail> {
     return this.http.request({
       method: 'GET',
       path: `/v1/webhooks/${this.id('webhookId', webhookId)}/deliveries/${this.id('deliveryId', deliveryId)}`,
@@ -50,7 +50,7 @@ export class WebhookDeliveries extends Resource {
   }
 
   /** Queues one more attempt of the delivery (same event id and body, fresh signature). */
-  retry(webhookId: string, deliveryId: string, options?: RequestOptions): Promise<DeliveryDetail> {
+  async retry(webhookId: string, deliveryId: string, options?: RequestOptions): Promise<DeliveryDetail> {
     return this.http.request({
       method: 'POST',
       path: `/v1/webhooks/${this.id('webhookId', webhookId)}/deliveries/${this.id('deliveryId', deliveryId)}/retry`,
@@ -68,14 +68,14 @@ export class Webhooks extends Resource {
     this.deliveries = new WebhookDeliveries(...args);
   }
 
-  create(body: WebhookEndpointCreateRequest, options?: RequestOptions): Promise<WebhookEndpoint> {
+  async create(body: WebhookEndpointCreateRequest, options?: RequestOptions): Promise<WebhookEndpoint> {
     return this.http.request({
       method: 'POST', path: '/v1/webhooks', body, bodySchema: zWebhooksCreateBody,
       responseSchema: zWebhooksCreateResponse, what: 'webhook endpoint', options,
     });
   }
 
-  get(webhookId: string, options?: RequestOptions): Promise<WebhookEndpoint> {
+  async get(webhookId: string, options?: RequestOptions): Promise<WebhookEndpoint> {
     return this.http.request({
       method: 'GET', path: `/v1/webhooks/${this.id('webhookId', webhookId)}`,
       responseSchema: zWebhooksRetrieveResponse, what: 'webhook endpoint', options,
@@ -83,10 +83,10 @@ export class Webhooks extends Resource {
   }
 
   list(params?: WebhookListParams, options?: RequestOptions): PagePromise<WebhookEndpoint> {
-    return this.paginate('/v1/webhooks', params, zWebhooksListQuery, zWebhooksListResponse, 'webhook endpoint list', options);
+    return this.paginate(() => '/v1/webhooks', params, zWebhooksListQuery, zWebhooksListResponse, 'webhook endpoint list', options);
   }
 
-  update(webhookId: string, body: PatchedWebhookEndpointUpdateRequest, options?: RequestOptions): Promise<WebhookEndpoint> {
+  async update(webhookId: string, body: PatchedWebhookEndpointUpdateRequest, options?: RequestOptions): Promise<WebhookEndpoint> {
     return this.http.request({
       method: 'PATCH', path: `/v1/webhooks/${this.id('webhookId', webhookId)}`, body,
       bodySchema: zWebhooksPartialUpdateBody, responseSchema: zWebhooksPartialUpdateResponse,
@@ -101,7 +101,7 @@ export class Webhooks extends Resource {
   }
 
   /** Sends a `webhook.test` event to this endpoint only; returns the delivery (`pending`). */
-  test(webhookId: string, body: WebhookTestRequest = {}, options?: RequestOptions): Promise<DeliveryDetail> {
+  async test(webhookId: string, body: WebhookTestRequest = {}, options?: RequestOptions): Promise<DeliveryDetail> {
     return this.http.request({
       method: 'POST', path: `/v1/webhooks/${this.id('webhookId', webhookId)}/test`, body,
       bodySchema: zWebhooksTestCreateBody, responseSchema: zWebhooksTestCreateResponse, what: 'delivery', options,
@@ -109,7 +109,7 @@ export class Webhooks extends Resource {
   }
 
   /** Verifies a received delivery and returns its typed event: `verifyWebhook` as a method. */
-  unwrap(options: VerifyWebhookOptions): Promise<WebhookEvent> {
+  async unwrap(options: VerifyWebhookOptions): Promise<WebhookEvent> {
     return verifyWebhook(options);
   }
 }
