@@ -203,7 +203,6 @@ export class HttpClient {
     if (req.querySchema && req.query) validateRequest(req.querySchema, stripUndefined(req.query), `${req.what} query`);
     if (req.bodySchema) validateRequest(req.bodySchema, req.body ?? {}, `${req.what} request`);
     const headers: Record<string, string> = {
-      Authorization: `Bearer ${this.apiKey}`,
       Accept: 'application/json',
       ...req.options?.headers,
     };
@@ -238,7 +237,8 @@ export class HttpClient {
   ): Promise<Response> {
     const maxRetries = isOneShot(init.body) ? 0 : (options?.maxRetries ?? this.maxRetries);
     const timeout = options?.timeout ?? this.timeout;
-    if (!authorized) delete init.headers.Authorization;
+    if (authorized) init.headers.Authorization = `Bearer ${this.apiKey}`;
+    else delete init.headers.Authorization;
     for (let attempt = 0; ; attempt++) {
       const attemptState = attemptSignal(timeout, options?.signal);
       let response: Response;

@@ -23,10 +23,16 @@ export function liveClient(options = {}) {
   return new RenderowlClient({...platform(), responseValidation: 'strict', ...options});
 }
 
-/** examples/templates/promo-card.json shrunk to 320x180 and one second, so renders take a moment. */
+/** examples/templates/promo-card.json shrunk to 320x180 and two seconds, so renders take a moment. */
 export function smallTemplate() {
   const template = JSON.parse(readFileSync(new URL('../../../examples/templates/promo-card.json', import.meta.url), 'utf8'));
-  return JSON.stringify({...template, width: 320, height: 180, fps: 15, durationInFrames: 15});
+  const quarter = (value) => (typeof value === 'number' ? Math.round(value / 4) : value);
+  const layers = template.scene.layers.map((layer) => ({
+    ...layer, y: quarter(layer.y), width: quarter(layer.width), height: quarter(layer.height), size: quarter(layer.size),
+    ...(layer.box ? {box: {...layer.box, padding: quarter(layer.box.padding)}} : {}),
+  }));
+  // Two seconds at 15 fps: the template's fades need that long.
+  return JSON.stringify({...template, width: 320, height: 180, fps: 15, durationInFrames: 30, scene: {...template.scene, layers}});
 }
 
 export function unique(prefix) {

@@ -20,7 +20,7 @@ import {
   zProjectsAssetsListResponse,
 } from '../generated/zod.gen.js';
 import type {PagePromise} from '../pagination.js';
-import {assetTypeFor, resolveSource, type UploadSource} from '../upload.js';
+import {assetTypeFor, contentTypeFor, resolveSource, type UploadSource} from '../upload.js';
 import {Resource} from './base.js';
 
 export type AssetListParams = NonNullable<ProjectsAssetsListData['query']>;
@@ -69,7 +69,7 @@ export class Assets extends Resource {
   async upload(projectId: string, params: AssetUploadParams, options?: RequestOptions): Promise<Asset> {
     const source = await resolveSource(params.file, params.size);
     const name = params.name ?? source.name;
-    const contentType = params.contentType ?? source.contentType;
+    const contentType = params.contentType ?? source.contentType ?? contentTypeFor(name);
     const type = params.type ?? assetTypeFor(contentType);
     const missing = [
       !name && {field: 'name', message: 'The source has no name: pass name.'},
