@@ -18,7 +18,7 @@ import {
 
 import {eventually, liveClient, localServer, platform, smallTemplate, unique} from './helpers.mjs';
 
-const client = liveClient();
+let client;
 const OUTPUT = {format: 'mp4', width: 320, height: 180, fps: 15};
 let project;
 let template;
@@ -26,6 +26,7 @@ let receiver;
 let endpoint;
 
 before(async () => {
+  client = liveClient(); // fails every test, with how to run them, when no platform is given
   project = await client.projects.create({name: unique('SDK live'), metadata: {suite: 'typescript'}});
   const dir = mkdtempSync(join(tmpdir(), 'renderowl-sdk-'));
   const path = join(dir, 'promo-card.json');
