@@ -47,8 +47,15 @@ function invalid(field: string, message: string): never {
  */
 export async function resolveSource(file: UploadSource, size: number | undefined): Promise<ResolvedSource> {
   if (typeof file === 'string') {
-    const fs = await import(/* webpackIgnore: true */ 'node:fs');
-    const path = await import(/* webpackIgnore: true */ 'node:path');
+    let fs: typeof import('node:fs');
+    let path: typeof import('node:path');
+    try {
+      // Inside try and marked ignorable, so browser bundlers leave these imports out instead of failing.
+      fs = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:fs');
+      path = await import(/* webpackIgnore: true */ /* @vite-ignore */ 'node:path');
+    } catch {
+      return invalid('file', 'A file path works only in Node; in a browser pass a File or Blob.');
+    }
     let stat;
     try {
       stat = await fs.promises.stat(file);

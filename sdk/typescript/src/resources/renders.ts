@@ -21,6 +21,8 @@ import {Resource} from './base.js';
 
 export type RenderListParams = NonNullable<ProjectsRendersListData['query']>;
 
+const RECONNECT_DELAY_MS = 500;
+
 export const FINAL_RENDER_STATUSES: ReadonlySet<string> = new Set(['completed', 'failed', 'cancelled']);
 
 export interface StreamOptions {
@@ -106,6 +108,7 @@ export class Renders extends Resource {
         if (FINAL_RENDER_STATUSES.has(job.status)) finished = true;
       }
       if (finished) return;
+      await sleep(RECONNECT_DELAY_MS, options.signal); // the server closed a long stream: resume after the last event
     }
   }
 
@@ -131,8 +134,9 @@ export class Renders extends Resource {
           if (FINAL_RENDER_STATUSES.has(job.status)) return job;
         }
       } catch (error) {
-        // No event store (503) or too many streams (429): poll instead. Anything else is the caller's to see.
-        if (!(error instanceof RenderowlError && (error.status === 503 || error.status === 429))) throw error;
+        // No event store (503), too many streams (429), a dropped stream: poll instead. Polling meets any
+        // lasting fault (a 404, a bad key) itself and reports it.
+        if (signal.aborted) throw error;
       }
       for (;;) {
         const job = await this.get(renderId, {signal});
