@@ -177,3 +177,59 @@ test('pages follow nextCursor with the same filters', async () => {
   assert.deepEqual(ids, [PROJECT.id, 'prj_2', 'prj_3']);
   assert.deepEqual(server.requests.map((r) => r.url), ['/v1/projects?limit=2&sort=name', '/v1/projects?limit=2&sort=name&cursor=c1']);
 });
+
+function sse(response, events) {
+  response.writeHead(200, {'Content-Type': 'text/event-stream'});
+  response.end(`retry: 2000\n\n${events.map(([id, job]) => `id: ${id}\ndata: ${JSON.stringify(job)}\n\n`).join(': keepalive\n\n')}`);
+}
+
+const JOB = {id: 'rnd_1', status: 'queued', stage: 'queued', progress: 0};
+
+test('a render stream closed before the end is resumed with Last-Event-ID', async () => {
+  scripted(
+    (_, res) => sse(res, [['1-0', JOB], ['2-0', {...JOB, status: 'rendering', progress: 0.5}]]),
+    (_, res) => sse(res, [['3-0', {...JOB, status: 'completed', progress: 1}]]),
+  );
+  const states = [];
+  for await (const job of client().renders.stream('rnd_1')) states.push([job.status, job.progress]);
+
+  assert.deepEqual(states, [['queued', 0], ['rendering', 0.5], ['completed', 1]]);
+  assert.deepEqual(server.requests.map((r) => [r.url, r.headers['last-event-id'], r.headers.accept]), [
+    ['/v1/renders/rnd_1/events', undefined, 'text/event-stream'],
+    ['/v1/renders/rnd_1/events', '2-0', 'text/event-stream'],
+  ]);
+});
+
+test('a stream answered 204 (the final state was already sent) ends at once', async () => {
+  scripted((_, res) => {
+    res.writeHead(204);
+    res.end();
+  });
+  const states = [];
+  for await (const job of client().renders.stream('rnd_1', {lastEventId: '9-0'})) states.push(job);
+  assert.deepEqual(states, []);
+  assert.equal(server.requests[0].headers['last-event-id'], '9-0');
+});
+
+test('wait polls the render when the event stream is unavailable (503)', async () => {
+  answer = (request, res) => {
+    if (request.url.endsWith('/events')) return json(res, 503, problem(503, 'events_unavailable'), {'Retry-After': '0'});
+    const polls = server.requests.filter((r) => !r.url.endsWith('/events')).length;
+    return json(res, 200, {...JOB, status: polls < 2 ? 'rendering' : 'completed'});
+  };
+  server.requests.length = 0;
+  const seen = [];
+
+  const done = await client({maxRetries: 0}).renders.wait('rnd_1', {pollInterval: 10, onProgress: (job) => seen.push(job.status)});
+
+  assert.equal(done.status, 'completed');
+  assert.deepEqual(seen, ['rendering', 'completed']);
+});
+
+test('wait gives up after its timeout with a RenderowlTimeoutError', async () => {
+  answer = (request, res) => json(res, 200, {...JOB, status: 'rendering'}); // not a stream: polled
+  await assert.rejects(
+    client({maxRetries: 0}).renders.wait('rnd_1', {pollInterval: 20, timeout: 200}),
+    (error) => error instanceof RenderowlTimeoutError && error.code === 'wait_timeout',
+  );
+});

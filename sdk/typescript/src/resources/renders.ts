@@ -98,6 +98,12 @@ export class Renders extends Resource {
       if (lastEventId) headers['Last-Event-ID'] = lastEventId;
       const response = await this.http.send(url, {method: 'GET', headers}, {signal: options.signal}, true, {streaming: true});
       if (response.status === 204 || !response.body) return; // the final state was already sent
+      if (!(response.headers.get('content-type') ?? '').includes('text/event-stream')) {
+        await response.body.cancel();
+        throw new RenderowlError(`Expected an event stream, got ${response.headers.get('content-type')}.`, {
+          status: response.status, code: 'not_an_event_stream', requestId: response.headers.get('x-request-id'),
+        });
+      }
       let finished = false;
       for await (const event of parseEventStream(response.body)) {
         if (event.id) lastEventId = event.id;
