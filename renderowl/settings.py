@@ -188,6 +188,7 @@ SPECTACULAR_SETTINGS = {
         "renderowl.api.schema.forbid_unknown_request_fields",
         "renderowl.api.schema.camel_case_path_parameters",
         "renderowl.api.schema.document_created_location",
+        "events.schema.document_webhook_events",
     ],
 }
 
