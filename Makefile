@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
 .PHONY: run test lint openapi bench fuzz migrate clean-run sdk-check sdk-test
+SDK_TS := sdk/typescript
+# npm ci writes node_modules/.package-lock.json: installed again whenever the committed lock file changes.
+NODE_INSTALLED := $(SDK_TS)/node_modules/.package-lock.json
 
 # The Python SDK installs into the same venv, editable, so `.venv/bin/renderowl` runs the checkout's code.
 $(INSTALLED): requirements.txt requirements-dev.txt sdk/python/requirements.txt sdk/python/pyproject.toml
@@ -28,17 +31,24 @@ lint: $(INSTALLED)
 	$(BIN)/ruff check renderowl organizations events projects renders assets automations webhooks scripts tests bench sdk/python
 	$(BIN)/lint-imports --no-cache
 
-## Regenerate the committed OpenAPI document after changing the API.
-openapi: $(INSTALLED)
+## Regenerate the committed OpenAPI document after changing the API, and both SDKs' code generated from it.
+openapi: $(INSTALLED) $(NODE_INSTALLED)
 	DJANGO_ENV=test $(BIN)/python manage.py spectacular --format openapi-json --validate --fail-on-warn --file openapi.json
+	$(BIN)/python sdk/python/scripts/generate.py
+	cd $(SDK_TS) && npm run --silent generate
 
 ## The SDKs against openapi.json: each regenerates its models from the committed document and fails on any difference.
-sdk-check: $(INSTALLED)
+sdk-check: $(INSTALLED) $(NODE_INSTALLED)
 	$(BIN)/python sdk/python/scripts/generate.py --check
+	cd $(SDK_TS) && npm run --silent check
+
+$(NODE_INSTALLED): $(SDK_TS)/package-lock.json
+	cd $(SDK_TS) && npm ci --no-audit --no-fund
 
 ## The SDKs' tests against the whole platform: the Procfile on a database of its own (scripts/devstack.py stack).
-sdk-test: $(INSTALLED)
-	$(BIN)/python scripts/devstack.py stack sh -c 'cd sdk/python && $(CURDIR)/$(BIN)/python -m pytest -q tests'
+sdk-test: $(INSTALLED) $(NODE_INSTALLED)
+	$(BIN)/python scripts/devstack.py stack sh -c \
+		'cd sdk/python && $(CURDIR)/$(BIN)/python -m pytest -q tests && cd $(CURDIR)/$(SDK_TS) && npm test'
 
 ## Benchmarks (not part of the test run); they print ratios against a baseline measured in the same run.
 bench: $(INSTALLED)

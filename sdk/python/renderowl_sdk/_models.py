@@ -99,6 +99,27 @@ class AssetError(Model):
 
 
 @dataclass(kw_only=True, eq=False)
+class AssetEvent(Model):
+    """The events whose `data.object` is a Asset: asset.uploaded, asset.ready, asset.failed."""
+
+    id: str | None = None
+    type: Literal["asset.uploaded", "asset.ready", "asset.failed"] | None = None
+    created_at: datetime | None = None
+    organization_id: str | None = None
+    project_id: str | None = None
+    data: dict[str, Any] | None = None
+
+    _fields: ClassVar[tuple[Field, ...]] = (
+        Field('id', 'id'),
+        Field('type', 'type'),
+        Field('created_at', 'createdAt', kind='datetime'),
+        Field('organization_id', 'organizationId'),
+        Field('project_id', 'projectId'),
+        Field('data', 'data'),
+    )
+
+
+@dataclass(kw_only=True, eq=False)
 class AssetUploadResponse(Model):
     """AssetUploadResponse"""
 
@@ -285,6 +306,27 @@ class AutomationRunError(Model):
     _fields: ClassVar[tuple[Field, ...]] = (
         Field('code', 'code'),
         Field('message', 'message'),
+    )
+
+
+@dataclass(kw_only=True, eq=False)
+class AutomationRunEvent(Model):
+    """The events whose `data.object` is a AutomationRun: automation.run.completed, automation.run.failed."""
+
+    id: str | None = None
+    type: Literal["automation.run.completed", "automation.run.failed"] | None = None
+    created_at: datetime | None = None
+    organization_id: str | None = None
+    project_id: str | None = None
+    data: dict[str, Any] | None = None
+
+    _fields: ClassVar[tuple[Field, ...]] = (
+        Field('id', 'id'),
+        Field('type', 'type'),
+        Field('created_at', 'createdAt', kind='datetime'),
+        Field('organization_id', 'organizationId'),
+        Field('project_id', 'projectId'),
+        Field('data', 'data'),
     )
 
 
@@ -707,6 +749,27 @@ class RenderJob(Model):
 
 
 @dataclass(kw_only=True, eq=False)
+class RenderJobEvent(Model):
+    """The events whose `data.object` is a RenderJob: render.queued, render.started, render.progress, render.completed, render.failed, render.cancelled."""
+
+    id: str | None = None
+    type: Literal["render.queued", "render.started", "render.progress", "render.completed", "render.failed", "render.cancelled"] | None = None
+    created_at: datetime | None = None
+    organization_id: str | None = None
+    project_id: str | None = None
+    data: dict[str, Any] | None = None
+
+    _fields: ClassVar[tuple[Field, ...]] = (
+        Field('id', 'id'),
+        Field('type', 'type'),
+        Field('created_at', 'createdAt', kind='datetime'),
+        Field('organization_id', 'organizationId'),
+        Field('project_id', 'projectId'),
+        Field('data', 'data'),
+    )
+
+
+@dataclass(kw_only=True, eq=False)
 class RenderJobWithOutput(Model):
     """A render job as the API returns it: `outputUrl` is signed afresh on each read once completed."""
 
@@ -828,6 +891,27 @@ class WebhookEndpointCreateRequest(TypedDict, total=False):
 
 
 @dataclass(kw_only=True, eq=False)
+class WebhookEndpointEvent(Model):
+    """The events whose `data.object` is a WebhookEndpoint: webhook.test."""
+
+    id: str | None = None
+    type: Literal["webhook.test"] | None = None
+    created_at: datetime | None = None
+    organization_id: str | None = None
+    project_id: str | None = None
+    data: dict[str, Any] | None = None
+
+    _fields: ClassVar[tuple[Field, ...]] = (
+        Field('id', 'id'),
+        Field('type', 'type'),
+        Field('created_at', 'createdAt', kind='datetime'),
+        Field('organization_id', 'organizationId'),
+        Field('project_id', 'projectId'),
+        Field('data', 'data'),
+    )
+
+
+@dataclass(kw_only=True, eq=False)
 class WebhookSecret(Model):
     """A newly issued webhook secret, shown only in this response."""
 
@@ -846,9 +930,14 @@ class WebhookTestRequest(TypedDict, total=False):
     projectId: str
 
 
+# The body of a webhook delivery: `data.object` is the resource as it was when the event was recorded (its GET fields, never a signed URL). Deduplicate by `id`.
+WebhookEvent = RenderJobEvent | AssetEvent | AutomationRunEvent | WebhookEndpointEvent
+
+
 __all__ = ['Asset',
  'AssetCreateRequest',
  'AssetError',
+ 'AssetEvent',
  'AssetStatusEnum',
  'AssetTypeEnum',
  'AssetUploadResponse',
@@ -859,6 +948,7 @@ __all__ = ['Asset',
  'AutomationDryRun',
  'AutomationRun',
  'AutomationRunError',
+ 'AutomationRunEvent',
  'AutomationRunStatusEnum',
  'AutomationRunTriggerEnum',
  'AutomationTriggerRequest',
@@ -888,13 +978,16 @@ __all__ = ['Asset',
  'RenderCreateRequest',
  'RenderError',
  'RenderJob',
+ 'RenderJobEvent',
  'RenderJobWithOutput',
  'RenderPriorityEnum',
  'RenderStatusEnum',
  'Upload',
  'WebhookEndpoint',
  'WebhookEndpointCreateRequest',
+ 'WebhookEndpointEvent',
  'WebhookEndpointStatusEnum',
+ 'WebhookEvent',
  'WebhookSecret',
  'WebhookTestRequest',
  'API_VERSION',

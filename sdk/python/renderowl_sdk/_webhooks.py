@@ -1,7 +1,8 @@
 """Verify a webhook delivery and read it as a typed event.
 
-openapi.json has no schema for the event envelope, so WebhookEvent is written here from the contract
-(docs/API_CONTRACT.md, "Events"); `data.object` is decoded with the generated model of its type.
+openapi.json's WebhookEvent is a union of one envelope per kind of object (RenderJobEvent, AssetEvent, …,
+generated into _models); the WebhookEvent here reads any of them, and decodes `data.object` with the
+generated model its `type` names.
 """
 
 from __future__ import annotations

@@ -116,6 +116,15 @@ class Generator:
         text = (schema.get("description") or fallback).strip().splitlines()[0]
         return text.replace('"""', "'''")
 
+    def is_union(self, name):
+        options = self.schemas[name].get("oneOf") or ()
+        return bool(options) and all("$ref" in option for option in options)
+
+    def union_alias(self, name):
+        """A oneOf of models (WebhookEvent): an alias after the classes it names, which must exist by then."""
+        options = " | ".join(ref_name(option) for option in self.schemas[name]["oneOf"])
+        return f"\n# {self.docstring(self.schemas[name], name)}\n{name} = {options}\n"
+
     def enum_alias(self, name):
         values = ", ".join(json.dumps(v) for v in self.schemas[name]["enum"])
         return f"{name} = Literal[{values}]\n"
@@ -208,9 +217,10 @@ class Generator:
         ]
         out.extend(self.enum_alias(name) for name in names if self.is_enum(name))
         for name in names:
-            if self.is_enum(name):
+            if self.is_enum(name) or self.is_union(name):
                 continue
             out.append(self.request_typeddict(name) if self.is_request(name) else self.response_model(name))
+        out.extend(self.union_alias(name) for name in names if self.is_union(name))
         out.append("\n\n__all__ = " + pretty(names + ["API_VERSION", "OPERATIONS", "REQUEST_SCHEMAS"]) + "\n")
         request_schemas = {name: self.resolve(self.schemas[name]) for name in names if self.is_request(name)}
         out.append("\n\n# The request bodies' schemas, $refs inlined: requests are validated against them before sending.")
