@@ -9,7 +9,7 @@ import {
   RenderowlWebhookVerificationError,
   verifyWebhook,
 } from '@renderowl/sdk';
-import {zProjectCreateRequest, zWebhookEvent} from '@renderowl/sdk/schemas';
+import {WebhookEventSchema, zProjectCreateRequest, zWebhookEvent} from '@renderowl/sdk/schemas';
 
 const neverFetch = () => assert.fail('an invalid request must not be sent');
 const offline = new RenderowlClient({apiKey: 'rwl_test_x', baseUrl: 'http://127.0.0.1:9', fetch: neverFetch});
@@ -52,7 +52,7 @@ test('the client needs a key and an http(s) base URL', () => {
 test('the schemas are exported for consumers', () => {
   assert.equal(zProjectCreateRequest.safeParse({name: 'Summer'}).success, true);
   assert.equal(zProjectCreateRequest.safeParse({name: ''}).success, false);
-  assert.equal(typeof zWebhookEvent.safeParse, 'function');
+  assert.equal(WebhookEventSchema, zWebhookEvent);
 });
 
 // The signed request of docs/API_CONTRACT.md ("Receiving webhooks"), made during a secret rotation.
@@ -65,6 +65,13 @@ const DOC_HEADERS = {
   'webhook-signature': 'v1,1jOQr4Mgpw0Lu3BFFRwBTfptRa9B8osbcwOt5ZKkQsM= v1,8gwEfybeCdQY7dmST1aVMT3+etMJjbcdiP3gxkeksN8=',
 };
 const DOC_NOW = 1795776475 * 1000;
+
+test('WebhookEventSchema accepts the documented delivery body and refuses one without its object', () => {
+  const body = JSON.parse(DOC_BODY);
+  assert.equal(WebhookEventSchema.safeParse(body).success, true);
+  assert.equal(WebhookEventSchema.safeParse({...body, data: {}}).success, false);
+  assert.equal(WebhookEventSchema.safeParse({...body, type: 'render.exploded'}).success, false);
+});
 
 test('the documented delivery verifies with the hex secret and with its whsec_ form', async () => {
   const event = await verifyWebhook({payload: DOC_BODY, headers: DOC_HEADERS, secret: DOC_SECRET, now: DOC_NOW});
