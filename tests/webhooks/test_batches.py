@@ -6,12 +6,20 @@ the order of events is controlled, never raced with sleeps.
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
 from events.models import Event
-from events.services import event_dispatch, event_emit
+from events.services import (
+    COALESCED_REPUBLISH,
+    dispatch_clear_pending,
+    dispatch_mark_pending,
+    event_dispatch,
+    event_emit,
+    events_sweep_unpublished,
+)
 from renderowl.celery import app
 from renderowl.tenancy import tenant_context
 from tests.conftest import Tenant
@@ -148,3 +156,33 @@ def test_a_burst_of_commits_publishes_one_dispatch_that_takes_every_event(acme):
     with tenant_context(acme.id):
         event_emit(type="render.queued", organization_id=acme.id, project_id=project["id"], data={})
     assert purge_events_queue() == 1
+
+
+def test_a_commit_that_rides_on_a_queued_dispatch_is_due_for_the_sweep_soon(acme, settings):
+    """Should the queued dispatch's message be lost, its riders are republished after COALESCED_REPUBLISH."""
+    project = acme.create_project(name="P")
+    purge_events_queue()
+    emitted = []
+    for _ in range(2):
+        with tenant_context(acme.id):
+            emitted.append(event_emit(type="render.queued", organization_id=acme.id, project_id=project["id"], data={}))
+    assert purge_events_queue() == 1  # the first commit's message, "lost" here
+    # A dispatch queued between an event's insert and its commit: the commit still brings the event forward.
+    with tenant_context(acme.id):
+        dispatch_clear_pending(acme.id)
+        emitted.append(event_emit(type="render.queued", organization_id=acme.id, project_id=project["id"], data={}))
+        assert dispatch_mark_pending(acme.id)
+    assert purge_events_queue() == 0
+    with tenant_context(acme.id):
+        waits = [
+            (event.next_publish_at - event.created_at).total_seconds()
+            for event in Event.objects.filter(pk__in=[e.pk for e in emitted]).order_by("created_at")
+        ]
+    coalesced = COALESCED_REPUBLISH.total_seconds()
+    assert waits[0] == settings.EVENTS_REPUBLISH_AFTER_SECONDS  # its own message: probably just queued
+    assert waits[1] == coalesced  # rode on the first one's dispatch
+    assert 0 < waits[2] <= coalesced + 1  # rode on a dispatch queued after its insert
+    # The sweep at COALESCED_REPUBLISH republishes the two riders only.
+    with tenant_context(acme.id):
+        created = Event.objects.get(pk=emitted[1].pk).created_at
+    assert events_sweep_unpublished(now=created + COALESCED_REPUBLISH + timedelta(seconds=2)) == 2
