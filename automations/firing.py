@@ -8,6 +8,7 @@ Idempotency-Key, the schedule's tick, the asset event's id): the same key makes 
 
 import json
 import logging
+from collections import defaultdict
 
 from django.db import IntegrityError, router, transaction
 from django.utils import timezone
@@ -135,23 +136,33 @@ def automations_on_event(*, events, now):
     """The events subscriber: asset.ready fires the project's upload triggers; a render's end ends its run.
 
     Called with one organization's committed events, in order, inside their tenant transaction
-    (events.services.event_dispatch).
+    (events.services.event_dispatch). A batch costs one query per kind of event it holds, not one per
+    event: a burst of render events that no automation made is looked at once.
     """
+    uploads = [event for event in events if event.type == "asset.ready"]
+    if uploads:
+        automations_fire_for_assets(events=uploads)
+    outcomes = [event for event in events if event.type in RENDER_OUTCOMES]
+    if outcomes:
+        automation_runs_follow_renders(events=outcomes, now=now)
+
+
+def automations_fire_for_assets(*, events):
+    """Fire every enabled asset_upload automation of each event's project whose filters take the asset."""
+    automations = defaultdict(list)
+    for automation in Automation.objects.filter(
+        organization_id=events[0].organization_id, project_id__in={event.project_id for event in events},
+        enabled=True, trigger_type=Automation.TriggerType.ASSET_UPLOAD, project__deleted_at__isnull=True,
+    ).order_by("created_at", "id"):
+        automations[automation.project_id].append(automation)
+    runs = []
     for event in events:
-        if event.type == "asset.ready":
-            automations_fire_for_asset(event=event)
-        elif event.type in RENDER_OUTCOMES:
-            automation_run_follow_render(event=event, now=now)
+        if automations[event.project_id]:
+            runs += automations_fire_for_asset(event=event, automations=automations[event.project_id])
+    return runs
 
 
-def automations_fire_for_asset(*, event):
-    """Fire every enabled asset_upload automation of the event's project whose filters take the asset."""
-    automations = Automation.objects.filter(
-        organization_id=event.organization_id, project_id=event.project_id, enabled=True,
-        trigger_type=Automation.TriggerType.ASSET_UPLOAD, project__deleted_at__isnull=True,
-    )
-    if not automations.exists():
-        return []
+def automations_fire_for_asset(*, event, automations):
     envelope = json.loads(event.body)
     asset = envelope["data"]["object"]
     if not isinstance(asset, dict):
@@ -171,19 +182,34 @@ def automations_fire_for_asset(*, event):
     return runs
 
 
-def automation_run_follow_render(*, event, now):
-    """A render created by a run ended: the run completes or fails with it (once; a replayed event changes nothing)."""
-    job = json.loads(event.body)["data"]["object"]
-    if not isinstance(job, dict) or not isinstance(job.get("id"), str):
-        return None  # not a render as the API shows it: no run can have made it
-    run = AutomationRun.objects.select_for_update().select_related("automation").filter(
-        organization_id=event.organization_id, render_id=job["id"], status=AutomationRun.Status.RENDERING,
-    ).first()
-    if run is None:
-        return None
-    if event.type == "render.completed":
+def automation_runs_follow_renders(*, events, now):
+    """Renders created by runs ended: each run completes or fails with its render (once; a replay changes nothing)."""
+    jobs = []
+    for event in events:
+        job = json.loads(event.body)["data"]["object"]
+        if isinstance(job, dict) and isinstance(job.get("id"), str):  # else no run can have made it
+            jobs.append((event, job))
+    if not jobs:
+        return []
+    rendering = {
+        run.render_id: run
+        for run in AutomationRun.objects.select_for_update().select_related("automation").filter(
+            organization_id=events[0].organization_id, render_id__in={job["id"] for _, job in jobs},
+            status=AutomationRun.Status.RENDERING,
+        )
+    }
+    finished = []
+    for event, job in jobs:
+        run = rendering.pop(job["id"], None)  # a second outcome of the same render finds the run ended
+        if run is not None:
+            finished.append(automation_run_follow_render(run=run, event_type=event.type, job=job, now=now))
+    return finished
+
+
+def automation_run_follow_render(*, run, event_type, job, now):
+    if event_type == "render.completed":
         return _finish(run, AutomationRun.Status.COMPLETED, now=now)
-    if event.type == "render.cancelled":
+    if event_type == "render.cancelled":
         error = {"code": "render_cancelled", "message": f"The render {job['id']} was cancelled."}
     else:
         error = job.get("error") or {"code": "render_failed", "message": f"The render {job['id']} failed."}

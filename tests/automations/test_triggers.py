@@ -143,6 +143,29 @@ def test_a_cancelled_render_fails_its_run(tenant, project, template, django_capt
     assert (run["status"], run["error"]["code"]) == ("failed", "render_cancelled")
 
 
+def test_one_dispatch_of_several_render_outcomes_ends_each_run_once(tenant, project, template):
+    """A batch of events (one dispatch takes every waiting event of the organization) ends every run it concerns."""
+    automation = create_automation(tenant, project, template)
+    runs = []
+    for name in ("x", "y"):
+        run = tenant.client.post(f"/v1/automations/{automation['id']}/trigger", {"payload": {"name": name}},
+                                 format="json").json()
+        with tenant_context(tenant.id):
+            run_automation_task(run["id"])
+        runs.append(tenant.client.get(f"/v1/automation-runs/{run['id']}").json())
+    assert [run["status"] for run in runs] == ["rendering", "rendering"]
+    for run in runs:
+        assert tenant.client.delete(f"/v1/renders/{run['renderId']}").status_code == 200
+    with tenant_context(tenant.id):
+        cancelled = list(Event.objects.filter(type="render.cancelled").order_by("created_at"))
+        assert len(cancelled) == 2
+        event_dispatch(event_id=cancelled[0].id)
+        assert not Event.objects.filter(pk__in=[event.pk for event in cancelled], published_at=None).exists()
+    ended = [tenant.client.get(f"/v1/automation-runs/{run['id']}").json() for run in runs]
+    assert [(run["status"], run["error"]["code"]) for run in ended] == [("failed", "render_cancelled")] * 2
+    assert event_types(tenant, "automation.") == ["automation.run.failed"] * 2
+
+
 # Webhook hook
 
 
