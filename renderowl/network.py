@@ -13,11 +13,15 @@ checked addresses, and `exchange_deadline` bounds a whole exchange, not just eac
 
 import contextvars
 import functools
+import heapq
 import ipaddress
+import itertools
 import logging
+import os
 import re
 import socket
 import threading
+import time
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
@@ -216,19 +220,67 @@ def exchange_deadline(seconds):
     """Cut every connection the block uses once `seconds` have passed since it began.
 
     urllib3's timeouts bound each socket operation, so a server that trickles its headers or
-    body a byte at a time could hold an attempt for ever; this bounds the whole exchange. A
-    watchdog thread shuts the sockets down at the deadline, which makes the blocked read fail.
+    body a byte at a time could hold an attempt for ever; this bounds the whole exchange. The
+    process's watchdog thread shuts the sockets down at the deadline, which makes the blocked read fail.
     """
     watch = _DeadlineWatch()
     token = _deadline_connections.set(watch)
-    timer = threading.Timer(seconds, watch.expire)
-    timer.daemon = True
-    timer.start()
+    _watchdog.watch(watch, seconds)
     try:
         yield watch
     finally:
-        timer.cancel()
+        watch.finish()
         _deadline_connections.reset(token)
+
+
+class _DeadlineWatchdog:
+    """One thread per process expires the exchanges whose deadline passed, earliest first.
+
+    A timer thread per exchange cost more CPU than the webhook send it guarded. A finished exchange stays
+    in the heap until its deadline comes up, then is dropped unexpired; the thread sleeps until the
+    earliest deadline of an unfinished one.
+    """
+
+    def __init__(self):
+        self.condition = threading.Condition()
+        self.heap = []
+        self.sequence = itertools.count()
+        self.thread = None
+
+    def watch(self, watch, seconds):
+        entry = (time.monotonic() + seconds, next(self.sequence), watch)
+        with self.condition:
+            heapq.heappush(self.heap, entry)
+            if self.thread is None:
+                self.thread = threading.Thread(target=self.run, name="outbound-deadlines", daemon=True)
+                self.thread.start()
+            elif self.heap[0] is entry:  # earlier than what the thread sleeps towards
+                self.condition.notify()
+
+    def run(self):
+        while True:
+            with self.condition:
+                while True:
+                    while self.heap and self.heap[0][2].finished:
+                        heapq.heappop(self.heap)
+                    delay = self.heap[0][0] - time.monotonic() if self.heap else None
+                    if delay is not None and delay <= 0:
+                        break
+                    self.condition.wait(delay)
+                _, _, due = heapq.heappop(self.heap)
+            due.expire()
+
+
+_watchdog = _DeadlineWatchdog()
+
+
+def _new_watchdog_after_fork():
+    """A forked child (a prefork pool process) has the heap but not the thread: it starts afresh."""
+    global _watchdog
+    _watchdog = _DeadlineWatchdog()
+
+
+os.register_at_fork(after_in_child=_new_watchdog_after_fork)
 
 
 class _DeadlineWatch:
@@ -237,6 +289,7 @@ class _DeadlineWatch:
         self.connections = []
         self.sockets = []
         self.expired = False
+        self.finished = False
 
     def add(self, connection):
         with self.lock:
@@ -251,8 +304,15 @@ class _DeadlineWatch:
             if self.expired:
                 self._shut(sock)
 
+    def finish(self):
+        """The block ended: its connections may serve other exchanges now, so they are never shut for this one."""
+        with self.lock:
+            self.finished = True
+
     def expire(self):
         with self.lock:
+            if self.finished:
+                return
             self.expired = True
             for sock in [*self.sockets, *(getattr(connection, "sock", None) for connection in self.connections)]:
                 self._shut(sock)

@@ -148,3 +148,56 @@ def test_exchange_deadline_cuts_an_answer_that_trickles_however_patient_the_sock
                 pass  # cut mid-body; a body without a length may also just end, which `expired` tells apart
         assert watch.expired
         assert time.monotonic() - started < 10
+
+
+def trickled(server, seconds):
+    """Fetch the dripping route within an exchange deadline of `seconds`; returns the deadline's watch."""
+    with exchange_deadline(seconds) as watch:
+        try:
+            guarded_pool_manager(retries=False).request(
+                "GET", server.url("/slow"), timeout=urllib3.Timeout(connect=5, read=60)
+            )
+        except urllib3.exceptions.HTTPError:
+            pass
+    return watch
+
+
+def test_a_short_deadline_fires_while_a_longer_one_is_waited_for(tmp_path, settings):
+    """One watchdog thread per process: a deadline earlier than the one it sleeps towards still fires on time."""
+    settings.OUTBOUND_ALLOW_LOOPBACK = True
+    with SourceServer(tmp_path) as server:
+        server.routes["/slow"] = drip(server, every=0.02)
+        with exchange_deadline(600) as patient:
+            started = time.monotonic()
+            assert trickled(server, 0.3).expired
+            assert time.monotonic() - started < 10
+        assert not patient.expired
+
+
+def test_a_finished_exchange_is_never_cut_after_its_deadline(tmp_path, settings):
+    """Its connection may serve another exchange by then: the watchdog drops it unexpired."""
+    settings.OUTBOUND_ALLOW_LOOPBACK = True
+    with exchange_deadline(0.05) as finished:
+        pass
+    with SourceServer(tmp_path) as server:
+        server.routes["/slow"] = drip(server, every=0.02)
+        assert trickled(server, 0.3).expired  # the watchdog has passed the first deadline by now
+    assert not finished.expired
+
+
+def test_a_forked_process_has_a_watchdog_of_its_own(tmp_path, settings):
+    """Celery's prefork pool forks after the parent used the watchdog: the child's deadlines still fire."""
+    import multiprocessing
+
+    settings.OUTBOUND_ALLOW_LOOPBACK = True
+    with SourceServer(tmp_path) as server:
+        server.routes["/slow"] = drip(server, every=0.02)
+        assert trickled(server, 0.2).expired  # the parent's thread exists before the fork
+        context = multiprocessing.get_context("fork")
+        answers = context.Queue()
+        child = context.Process(target=lambda: answers.put(trickled(server, 0.3).expired), daemon=True)
+        child.start()
+        try:
+            assert answers.get(timeout=20) is True
+        finally:
+            child.join(timeout=20)
