@@ -106,6 +106,9 @@ test('a tampered body, another secret, missing headers or a timestamp over 5 min
   await refusal({now: DOC_NOW + 301_000}, 'timestamp_out_of_tolerance');
   await refusal({now: DOC_NOW - 301_000}, 'timestamp_out_of_tolerance');
   await refusal({secret: 'not a secret'}, 'invalid_secret');
+  // The README's receiver looks the secret up by X-Renderowl-Project: an unknown project gives no secret.
+  await refusal({secret: undefined}, 'invalid_secret');
+  await refusal({secret: ''}, 'invalid_secret');
   // Within the window on either side is accepted.
   assert.ok(await verifyWebhook({payload: DOC_BODY, headers: DOC_HEADERS, secret: DOC_SECRET, now: DOC_NOW + 299_000}));
 });
