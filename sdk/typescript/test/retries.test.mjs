@@ -6,6 +6,7 @@ import {
   RenderowlClient,
   RenderowlConflictError,
   RenderowlConnectionError,
+  RenderowlError,
   RenderowlRateLimitError,
   RenderowlServerError,
   RenderowlTimeoutError,
@@ -232,4 +233,62 @@ test('wait gives up after its timeout with a RenderowlTimeoutError', async () =>
     client({maxRetries: 0}).renders.wait('rnd_1', {pollInterval: 20, timeout: 200}),
     (error) => error instanceof RenderowlTimeoutError && error.code === 'wait_timeout',
   );
+});
+
+test('Retry-After in fractional seconds is waited out, and one past 60 s is not retried but raised', async () => {
+  scripted(
+    (_, res) => json(res, 503, problem(503, 'unavailable'), {'Retry-After': '0.4'}),
+    (_, res) => json(res, 200, PROJECT),
+  );
+  const started = Date.now();
+  await client().projects.get('prj_1');
+  assert.ok(Date.now() - started >= 380, `retried after ${Date.now() - started} ms`);
+
+  scripted((_, res) => json(res, 429, problem(429, 'rate_limited'), {'Retry-After': '3600'}));
+  await assert.rejects(client().projects.get('prj_1'), (error) => error instanceof RenderowlRateLimitError && error.retryAfter === 3600);
+  assert.equal(server.requests.length, 1);
+});
+
+test('an HTML error page from a proxy is a typed error with a short detail', async () => {
+  const page = `<html><head><title>502 Bad Gateway</title></head><body>${'<p>padding</p>'.repeat(200_000)}</body></html>`;
+  scripted((_, res) => {
+    res.writeHead(502, {'Content-Type': 'text/html'});
+    res.end(page);
+  });
+  await assert.rejects(client({maxRetries: 0}).projects.get('prj_1'), (error) => {
+    assert.ok(error instanceof RenderowlServerError);
+    assert.deepEqual([error.status, error.code, error.requestId], [502, 'http_502', null]);
+    assert.doesNotMatch(error.detail, /<html|padding/);
+    assert.match(error.detail, /HTML/);
+    assert.ok(error.message.length < 300, error.message);
+    return true;
+  });
+
+  scripted((_, res) => {
+    res.writeHead(414, {'Content-Type': 'text/plain'});
+    res.end('URI Too Long\n\nsecond line');
+  });
+  await assert.rejects(client().projects.get('prj_1'), (error) => error.detail === 'HTTP 414: URI Too Long');
+});
+
+test('a success that is not a JSON object (a captive portal, a cut body) is an error, not a result', async () => {
+  for (const [type, body] of [['text/html', '<html>Sign in to the Wi-Fi</html>'], ['application/json', '{"id": "prj_'], ['application/json', '[1]']]) {
+    scripted((_, res) => {
+      res.writeHead(200, {'Content-Type': type, 'X-Request-Id': 'req_portal'});
+      res.end(body);
+    });
+    await assert.rejects(client().projects.get('prj_1'), (error) => {
+      assert.ok(error instanceof RenderowlError, String(error));
+      assert.deepEqual([error.status, error.code, error.requestId], [200, 'invalid_response', 'req_portal']);
+      return true;
+    });
+  }
+});
+
+test('a new enum value from a newer server is returned in lenient mode, only reported', async () => {
+  scripted((_, res) => json(res, 200, {...JOB, status: 'paused', stage: 'thawing', projectId: 'prj_1'}));
+  const mismatches = [];
+  const job = await client({onResponseMismatch: (e) => mismatches.push(e)}).renders.get('rnd_1');
+  assert.deepEqual([job.status, job.stage], ['paused', 'thawing']);
+  assert.ok(mismatches.some((e) => e.errors.some((entry) => entry.field === 'status')));
 });
