@@ -292,3 +292,39 @@ test('a new enum value from a newer server is returned in lenient mode, only rep
   assert.deepEqual([job.status, job.stage], ['paused', 'thawing']);
   assert.ok(mismatches.some((e) => e.errors.some((entry) => entry.field === 'status')));
 });
+
+test('a stream reset in the middle, or sending an event that is not JSON, is resumed with Last-Event-ID', async () => {
+  const rendering = {...JOB, status: 'rendering', progress: 0.5};
+  scripted(
+    (_, res) => {
+      res.writeHead(200, {'Content-Type': 'text/event-stream'});
+      res.write(`id: 1-0\ndata: ${JSON.stringify(rendering)}\n\n`);
+      setTimeout(() => res.socket.destroy(), 20);
+    },
+    (_, res) => {
+      res.writeHead(200, {'Content-Type': 'text/event-stream'});
+      res.end('id: 2-0\ndata: {"id": "rnd_1", "sta\n\n');
+    },
+    (_, res) => sse(res, [['3-0', {...JOB, status: 'completed', progress: 1}]]),
+  );
+  const states = [];
+  for await (const job of client().renders.stream('rnd_1')) states.push(job.status);
+
+  assert.deepEqual(states, ['rendering', 'completed']);
+  // The cut event 2-0 was never read: the stream resumes after 1-0, so the server sends it again.
+  assert.deepEqual(server.requests.map((r) => r.headers['last-event-id']), [undefined, '1-0', '1-0']);
+});
+
+test('a stream that keeps closing without news ends, after maxRetries reconnects, in a RenderowlConnectionError', async () => {
+  scripted((_, res) => {
+    res.writeHead(200, {'Content-Type': 'text/event-stream'});
+    res.end(': keepalive\n\n');
+  });
+  await assert.rejects(
+    (async () => {
+      for await (const job of client({maxRetries: 1}).renders.stream('rnd_1')) assert.fail(`no event expected, got ${job.status}`);
+    })(),
+    (error) => error instanceof RenderowlConnectionError && error.code === 'stream_interrupted',
+  );
+  assert.equal(server.requests.length, 2);
+});
