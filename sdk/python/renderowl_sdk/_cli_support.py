@@ -85,6 +85,8 @@ def read_json_argument(value: str, option: str) -> Any:
             text = sys.stdin.read() if path == "-" else Path(path).read_text()
         except OSError as exc:
             raise click.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint=option) from exc
+        except UnicodeDecodeError as exc:
+            raise click.BadParameter(f"{path} is not UTF-8 text (JSON must be)", param_hint=option) from exc
     else:
         text = value
     try:

@@ -116,3 +116,10 @@ def test_renders_list_cancel_and_assets_commands(run, client, project, completed
     assert assets["data"] and all(a["type"] == "template" for a in assets["data"])
     one = as_json(run("assets", "get", assets["data"][0]["id"], "--download-url", "--json"))
     assert one["downloadUrl"]
+
+
+def test_an_at_file_that_is_not_text_is_a_usage_error(run, tmp_path):
+    binary = tmp_path / "props.json"
+    binary.write_bytes(b"\x93\xff\x00binary")
+    result = run("renders", "submit", "prj_x", "--template", "ast_x", "--props", f"@{binary}")
+    assert result.exit_code == 2 and "--props" in result.stderr and "UTF-8" in result.stderr
