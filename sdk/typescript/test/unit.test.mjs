@@ -35,6 +35,18 @@ test('an unknown field is refused before sending, at any depth', async () => {
   });
 });
 
+test('an asset size is a number of bytes: a string, a bigint or 0 is refused before sending, as a number', async () => {
+  const asset = {type: 'video', name: 'clip.mp4', contentType: 'video/mp4'};
+  for (const size of ['10', 10n, 0, 1.5]) {
+    await assert.rejects(offline.assets.create('prj_1', {...asset, size}), (error) => {
+      assert.ok(error instanceof RenderowlValidationError, String(error));
+      assert.deepEqual(error.errors.map((e) => e.field), ['size']);
+      assert.doesNotMatch(error.detail, /expected bigint/i);
+      return true;
+    });
+  }
+});
+
 test('a list query is validated too, and an id cannot change the path', async () => {
   await assert.rejects(async () => offline.projects.list({limit: 500}), (error) => error.errors[0].field === 'limit');
   await assert.rejects(offline.projects.get('../webhooks'), (error) => {
