@@ -4,6 +4,7 @@ and the exit code for each kind of error."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,15 @@ def read_json_argument(value: str, option: str) -> Any:
         return json.loads(text)
     except ValueError as exc:
         raise click.BadParameter(f"not valid JSON: {exc}", param_hint=option) from exc
+
+
+def check_writable(path: Path, option: str) -> None:
+    """A usage error now, rather than a traceback once the output has been rendered, for a file that cannot be made."""
+    directory = path.parent
+    if not directory.is_dir():
+        raise click.BadParameter(f"{directory} is not an existing directory", param_hint=option)
+    if not os.access(directory, os.W_OK):
+        raise click.BadParameter(f"cannot write in {directory}", param_hint=option)
 
 
 def exit_code_for(error: _errors.RenderowlError) -> int:

@@ -123,3 +123,11 @@ def test_an_at_file_that_is_not_text_is_a_usage_error(run, tmp_path):
     binary.write_bytes(b"\x93\xff\x00binary")
     result = run("renders", "submit", "prj_x", "--template", "ast_x", "--props", f"@{binary}")
     assert result.exit_code == 2 and "--props" in result.stderr and "UTF-8" in result.stderr
+
+
+def test_an_out_file_in_a_missing_directory_is_a_usage_error_before_anything_is_sent(run, tmp_path):
+    out = tmp_path / "missing" / "video.mp4"
+    submit = run("renders", "submit", "prj_x", "--template", "ast_x", "--out", out)  # prj_x would be a 404 (exit 4)
+    assert submit.exit_code == 2 and "--out" in submit.stderr and "missing" in submit.stderr
+    download = run("renders", "download", "rnd_x", out)
+    assert download.exit_code == 2 and "OUT" in download.stderr
