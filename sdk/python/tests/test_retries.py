@@ -327,3 +327,4 @@ def test_a_stream_event_that_is_not_an_object_is_resumed_like_a_cut_one(flaky):
                             (200, sse(("2-0", completed)), stream_headers)])
     assert [job.status for job in client.renders.stream("rnd_1")] == ["completed"]
     assert len(server.seen) == 2
+    assert "Last-Event-ID" not in server.seen[1]["headers"]  # event 1-0 was not read: it is asked for again
