@@ -7,7 +7,7 @@ import {
   RenderowlValidationError,
   errorFromResponse,
 } from './errors.js';
-import {validateRequest, validateResponse, type ResponseValidation} from './validation.js';
+import {requestJson, validateRequest, validateResponse, type ResponseValidation} from './validation.js';
 
 export const VERSION = '0.1.0';
 
@@ -238,7 +238,7 @@ export class HttpClient {
     let body: string | undefined;
     if (req.body !== undefined) {
       headers['Content-Type'] = 'application/json';
-      body = JSON.stringify(req.body);
+      body = requestJson(req.body, `${req.what} request`);
     }
     if (req.method === 'POST') headers['Idempotency-Key'] = req.options?.idempotencyKey ?? randomKey();
     const response = await this.send(this.url(req.path, req.query), {method: req.method, headers, body}, req.options, true);

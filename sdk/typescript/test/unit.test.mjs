@@ -47,6 +47,18 @@ test('an asset size is a number of bytes: a string, a bigint or 0 is refused bef
   }
 });
 
+test('free-form props that JSON cannot carry (NaN, Infinity, a BigInt, a cycle) are refused, not sent altered', async () => {
+  const cyclic = {};
+  cyclic.self = cyclic;
+  for (const [value, field] of [[NaN, 'inputProps.x'], [Infinity, 'inputProps.x'], [10n, 'inputProps.x'], [cyclic, 'inputProps.x.self']]) {
+    await assert.rejects(offline.renders.submit('prj_1', {templateId: 'ast_1', inputProps: {x: value}}), (error) => {
+      assert.ok(error instanceof RenderowlValidationError, String(error));
+      assert.equal(error.errors[0].field, field);
+      return true;
+    });
+  }
+});
+
 test('a list query is validated too, and an id cannot change the path', async () => {
   await assert.rejects(async () => offline.projects.list({limit: 500}), (error) => error.errors[0].field === 'limit');
   await assert.rejects(offline.projects.get('../webhooks'), (error) => {
