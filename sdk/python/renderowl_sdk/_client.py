@@ -19,7 +19,7 @@ from . import _errors
 from ._base import Model
 from ._models import OPERATIONS, REQUEST_SCHEMAS
 from ._pagination import Page
-from ._validation import validate
+from ._validation import json_body, validate
 from ._version import __version__
 
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
@@ -165,7 +165,7 @@ class Renderowl:
         if body is not _NOT_GIVEN:
             if operation["body"]:
                 validate(body, REQUEST_SCHEMAS[operation["body"]], what=f"{operation['body']}")
-            content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+            content = json_body(body, what=operation["body"] or "request body")
             request_headers["Content-Type"] = "application/json"
         if operation["method"] == "POST":
             request_headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
