@@ -114,6 +114,8 @@ def exit_code_for(error: _errors.RenderowlError) -> int:
         return EXIT_INVALID
     if isinstance(error, _errors.APIConnectionError):
         return EXIT_UNREACHABLE
+    if error.code in ("missing_base_url", "invalid_base_url"):
+        return EXIT_USAGE
     return EXIT_API
 
 

@@ -67,6 +67,11 @@ class Renderowl:
                 "No base URL: pass base_url= or set RENDEROWL_BASE_URL (e.g. https://api.example.com).",
                 code="missing_base_url",
             )
+        if not base_url.lower().startswith(("http://", "https://")):
+            raise _errors.RenderowlError(
+                f"The base URL {base_url!r} is not an http(s) URL: pass it as https://api.example.com.",
+                code="invalid_base_url",
+            )
         base_url = base_url.rstrip("/")
         self.base_url = base_url[: -len("/v1")] if base_url.endswith("/v1") else base_url
         self.api_key = api_key

@@ -3,7 +3,7 @@
 Exit codes:
     0  success
     1  the API refused the request for another reason (conflict, rate limit, server error after retries)
-    2  usage: a bad option or argument, an unreadable @file, invalid JSON
+    2  usage: a bad option or argument, an unreadable @file, invalid JSON, no or a non-http(s) base URL
     3  authentication: no API key, or the API refused it (401)
     4  not found (404)
     5  the render or asset ended failed or cancelled (with --wait)

@@ -131,3 +131,10 @@ def test_an_out_file_in_a_missing_directory_is_a_usage_error_before_anything_is_
     assert submit.exit_code == 2 and "--out" in submit.stderr and "missing" in submit.stderr
     download = run("renders", "download", "rnd_x", out)
     assert download.exit_code == 2 and "OUT" in download.stderr
+
+
+def test_a_base_url_without_http_or_https_is_a_usage_error(run):
+    result = run("--base-url", "api.example.com", "projects", "list")
+    assert result.exit_code == 2 and "http" in result.stderr
+    missing = run("projects", "list", env={"RENDEROWL_BASE_URL": ""})
+    assert missing.exit_code == 2 and "RENDEROWL_BASE_URL" in missing.stderr

@@ -116,3 +116,12 @@ def test_free_form_values_json_cannot_carry_are_refused_naming_the_field():
         with pytest.raises(ValidationError) as caught:
             offline.renders.submit("prj_x", template_id="ast_x", input_props={"x": value})
         assert caught.value.status is None and caught.value.errors[0]["field"] == field, value
+
+
+def test_a_base_url_that_is_not_http_is_refused_at_once():
+    from renderowl_sdk import RenderowlError
+
+    for base_url in ("api.example.com", "ftp://api.example.com"):
+        with pytest.raises(RenderowlError) as caught:
+            Renderowl(api_key="rwl_test_" + "a" * 40, base_url=base_url)
+        assert caught.value.code == "invalid_base_url"
