@@ -328,3 +328,12 @@ def test_a_stream_event_that_is_not_an_object_is_resumed_like_a_cut_one(flaky):
     assert [job.status for job in client.renders.stream("rnd_1")] == ["completed"]
     assert len(server.seen) == 2
     assert "Last-Event-ID" not in server.seen[1]["headers"]  # event 1-0 was not read: it is asked for again
+
+
+def test_a_newer_servers_field_and_enum_value_do_not_break_this_client(flaky):
+    newer = {"id": "rnd_1", "projectId": "prj_1", "status": "paused", "stage": "thawing", "progress": 0.5,
+             "carbonGrams": 12, "error": {"code": "x", "message": "y", "hint": "new"}}
+    server, client = flaky([(200, newer, {})])
+    job = client.renders.get("rnd_1")
+    assert (job.status, job.stage, job.extra) == ("paused", "thawing", {"carbonGrams": 12})
+    assert job.error.extra == {"hint": "new"} and job.to_dict() == newer
