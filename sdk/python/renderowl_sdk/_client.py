@@ -6,6 +6,7 @@ import email.utils
 import json
 import os
 import random
+import re
 import time
 import uuid
 from collections.abc import Mapping
@@ -283,9 +284,12 @@ def _text_detail(response: httpx.Response, text: str) -> str:
     status = response.status_code
     if not text.strip():
         return f"HTTP {status} {response.reason_phrase}".strip()
-    if "html" in response.headers.get("content-type", "") or text.lstrip().startswith("<"):
+    content_type = response.headers.get("content-type", "")
+    if "html" in content_type or re.match(r"<(!doctype html|html)", text.lstrip(), re.IGNORECASE):
         return f"HTTP {status}: an HTML page instead of the API's problem document (from a proxy or load balancer?)."
-    line = text.strip().splitlines()[0]
+    # Storage answers in XML (<Error><Code>AccessDenied</Code>…), often on several lines: keep all of its start.
+    xml = "xml" in content_type or text.lstrip().startswith("<?xml")
+    line = " ".join(text.split()) if xml else text.strip().splitlines()[0]
     return f"HTTP {status}: {line[:200] + '…' if len(line) > 200 else line}"
 
 

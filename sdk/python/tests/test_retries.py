@@ -300,8 +300,9 @@ def test_connection_and_timeout_errors_carry_a_code(flaky):
 
 def test_an_html_error_page_from_a_proxy_is_a_short_typed_error(flaky):
     page = b"<html><head><title>502 Bad Gateway</title></head><body>" + b"<p>padding</p>" * 200_000 + b"</body></html>"
-    server, client = flaky([(502, page, {"Content-Type": "text/html"}), (414, b"URI Too Long\n\nmore", {})],
-                           max_retries=0)
+    xml = b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code></Error>'
+    server, client = flaky([(502, page, {"Content-Type": "text/html"}), (414, b"URI Too Long\n\nmore", {}),
+                            (403, xml, {"Content-Type": "application/xml"})], max_retries=0)
     with pytest.raises(ServerError) as caught:
         client.projects.get("prj_fake")
     error = caught.value
@@ -310,6 +311,9 @@ def test_an_html_error_page_from_a_proxy_is_a_short_typed_error(flaky):
     with pytest.raises(Exception) as caught:
         client.projects.get("prj_fake")
     assert caught.value.detail == "HTTP 414: URI Too Long"
+    with pytest.raises(Exception) as caught:  # storage's XML keeps its code
+        client.projects.get("prj_fake")
+    assert caught.value.detail == 'HTTP 403: <?xml version="1.0" encoding="UTF-8"?> <Error><Code>AccessDenied</Code></Error>'
 
 
 def test_malformed_field_errors_in_a_problem_are_dropped_not_passed_on(flaky):

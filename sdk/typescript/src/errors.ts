@@ -91,10 +91,13 @@ export function errorFromResponse(status: number, headers: Headers, body: unknow
 /** A short detail for an answer that is not a problem document: an HTML page says where it came from, text its first line. */
 function textDetail(status: number, headers: Headers, body: unknown): string {
   if (typeof body !== 'string' || !body.trim()) return `HTTP ${status}`;
-  if ((headers.get('content-type') ?? '').includes('html') || body.trimStart().startsWith('<')) {
+  const type = headers.get('content-type') ?? '';
+  if (type.includes('html') || /^<(!doctype html|html)/i.test(body.trimStart())) {
     return `HTTP ${status}: an HTML page instead of the API's problem document (from a proxy or load balancer?).`;
   }
-  const line = body.trim().split(/\r?\n/, 1)[0]!;
+  // Storage answers in XML (<Error><Code>AccessDenied</Code>…), often on several lines: keep all of its start.
+  const xml = type.includes('xml') || body.trimStart().startsWith('<?xml');
+  const line = xml ? body.trim().replace(/\s+/g, ' ') : body.trim().split(/\r?\n/, 1)[0]!;
   return `HTTP ${status}: ${line.length > 200 ? `${line.slice(0, 200)}…` : line}`;
 }
 

@@ -269,6 +269,13 @@ test('an HTML error page from a proxy is a typed error with a short detail', asy
     res.end('URI Too Long\n\nsecond line');
   });
   await assert.rejects(client().projects.get('prj_1'), (error) => error.detail === 'HTTP 414: URI Too Long');
+
+  scripted((_, res) => {
+    res.writeHead(403, {'Content-Type': 'application/xml'});
+    res.end('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code></Error>');
+  });
+  await assert.rejects(client().projects.get('prj_1'), (error) =>
+    error.detail === 'HTTP 403: <?xml version="1.0" encoding="UTF-8"?> <Error><Code>AccessDenied</Code></Error>');
 });
 
 test('a success that is not a JSON object (a captive portal, a cut body) is an error, not a result', async () => {
