@@ -234,12 +234,12 @@ class Renderowl:
         except ValueError as exc:
             raise _errors.APIStatusError(
                 f"Expected JSON from {operation['path']}, got {response.headers.get('content-type')!r}.",
-                status=response.status_code, request_id=response.headers.get("x-request-id"),
+                status=response.status_code, code="invalid_response", request_id=response.headers.get("x-request-id"),
             ) from exc
         if not isinstance(data, dict):
             raise _errors.APIStatusError(
                 f"Expected a {model_name} object from {operation['path']}, got JSON {type(data).__name__}.",
-                status=response.status_code, request_id=response.headers.get("x-request-id"), body=data,
+                status=response.status_code, code="invalid_response", request_id=response.headers.get("x-request-id"), body=data,
             )
         return Model._registry[model_name].from_dict(data)
 

@@ -265,9 +265,14 @@ def test_a_stream_that_keeps_closing_without_news_falls_back_to_polling(flaky):
 def test_a_response_that_is_not_an_object_is_an_api_error_not_a_crash(flaky):
     from renderowl_sdk import APIStatusError
 
-    server, client = flaky([(200, ["not", "a", "project"], {})])
-    with pytest.raises(APIStatusError, match="Expected a Project object"):
+    server, client = flaky([(200, ["not", "a", "project"], {}),
+                            (200, b"<html>Sign in to the Wi-Fi</html>", {"Content-Type": "text/html"})])
+    with pytest.raises(APIStatusError, match="Expected a Project object") as caught:
         client.projects.get("prj_fake")
+    assert caught.value.code == "invalid_response"
+    with pytest.raises(APIStatusError, match="Expected JSON") as caught:  # a captive portal
+        client.projects.get("prj_fake")
+    assert (caught.value.status, caught.value.code) == (200, "invalid_response")
 
 
 def test_waiting_on_a_stream_that_only_keeps_alive_ends_at_the_timeout(flaky):
