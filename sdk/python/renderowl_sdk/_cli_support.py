@@ -4,6 +4,7 @@ and the exit code for each kind of error."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -85,12 +86,23 @@ def read_json_argument(value: str, option: str) -> Any:
             text = sys.stdin.read() if path == "-" else Path(path).read_text()
         except OSError as exc:
             raise click.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint=option) from exc
+        except UnicodeDecodeError as exc:
+            raise click.BadParameter(f"{path} is not UTF-8 text (JSON must be)", param_hint=option) from exc
     else:
         text = value
     try:
         return json.loads(text)
     except ValueError as exc:
         raise click.BadParameter(f"not valid JSON: {exc}", param_hint=option) from exc
+
+
+def check_writable(path: Path, option: str) -> None:
+    """A usage error now, rather than a traceback once the output has been rendered, for a file that cannot be made."""
+    directory = path.parent
+    if not directory.is_dir():
+        raise click.BadParameter(f"{directory} is not an existing directory", param_hint=option)
+    if not os.access(directory, os.W_OK):
+        raise click.BadParameter(f"cannot write in {directory}", param_hint=option)
 
 
 def exit_code_for(error: _errors.RenderowlError) -> int:
@@ -102,6 +114,8 @@ def exit_code_for(error: _errors.RenderowlError) -> int:
         return EXIT_INVALID
     if isinstance(error, _errors.APIConnectionError):
         return EXIT_UNREACHABLE
+    if error.code in ("missing_base_url", "invalid_base_url"):
+        return EXIT_USAGE
     return EXIT_API
 
 

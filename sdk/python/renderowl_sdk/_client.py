@@ -6,6 +6,7 @@ import email.utils
 import json
 import os
 import random
+import re
 import time
 import uuid
 from collections.abc import Mapping
@@ -19,7 +20,7 @@ from . import _errors
 from ._base import Model
 from ._models import OPERATIONS, REQUEST_SCHEMAS
 from ._pagination import Page
-from ._validation import validate
+from ._validation import json_body, validate
 from ._version import __version__
 
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
@@ -27,6 +28,7 @@ DEFAULT_MAX_RETRIES = 2
 RETRY_BASE_SECONDS = 0.5
 RETRY_MAX_SECONDS = 8.0
 RETRY_AFTER_MAX_SECONDS = 60.0
+ERROR_BODY_LIMIT = 64 * 1024
 _NOT_GIVEN: Any = object()
 
 
@@ -65,6 +67,11 @@ class Renderowl:
             raise _errors.RenderowlError(
                 "No base URL: pass base_url= or set RENDEROWL_BASE_URL (e.g. https://api.example.com).",
                 code="missing_base_url",
+            )
+        if not base_url.lower().startswith(("http://", "https://")):
+            raise _errors.RenderowlError(
+                f"The base URL {base_url!r} is not an http(s) URL: pass it as https://api.example.com.",
+                code="invalid_base_url",
             )
         base_url = base_url.rstrip("/")
         self.base_url = base_url[: -len("/v1")] if base_url.endswith("/v1") else base_url
@@ -164,7 +171,7 @@ class Renderowl:
         if body is not _NOT_GIVEN:
             if operation["body"]:
                 validate(body, REQUEST_SCHEMAS[operation["body"]], what=f"{operation['body']}")
-            content = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+            content = json_body(body, what=operation["body"] or "request body")
             request_headers["Content-Type"] = "application/json"
         if operation["method"] == "POST":
             request_headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
@@ -183,24 +190,36 @@ class Renderowl:
         are streamed), retrying what is safe to retry; a 2xx response, or the typed error."""
         for attempt in range(self.max_retries + 1):
             response = None
+            answered = False
             attempt_request = request() if callable(request) else request
             try:
-                response = self._http.send(attempt_request, stream=stream)
+                response = self._http.send(attempt_request, stream=True)
+                if response.is_success:
+                    if not stream:
+                        response.read()
+                    answered = True
+                    return response
+                content = _read_at_most(response, ERROR_BODY_LIMIT)
             except httpx.TimeoutException as exc:
                 error: _errors.RenderowlError = _errors.APITimeoutError(
-                    f"The request timed out: {attempt_request.method} {attempt_request.url.path} ({exc.__class__.__name__})."
+                    f"The request timed out: {attempt_request.method} {attempt_request.url.path} ({exc.__class__.__name__}).",
+                    code="timeout",
                 )
             except httpx.TransportError as exc:
                 error = _errors.APIConnectionError(
-                    f"Could not reach {attempt_request.url.host}: {exc.__class__.__name__}: {exc}".rstrip(": ")
+                    f"Could not reach {attempt_request.url.host}: {exc.__class__.__name__}: {exc}".rstrip(": "),
+                    code="connection_error",
                 )
             else:
-                if response.is_success:
-                    return response
-                response.read()
-                error = error_from_response(response)
+                error = error_from_response(response, content)
                 if not should_retry(response, error):
                     raise error
+                wait = parse_retry_after(response.headers.get("retry-after"))
+                if wait is not None and wait > RETRY_AFTER_MAX_SECONDS:
+                    raise error  # the server asks for longer than a client should block: say so at once
+            finally:
+                if response is not None and not answered:
+                    response.close()
             if attempt == self.max_retries:
                 raise error
             self._sleep(retry_delay(attempt, response))
@@ -215,34 +234,63 @@ class Renderowl:
         except ValueError as exc:
             raise _errors.APIStatusError(
                 f"Expected JSON from {operation['path']}, got {response.headers.get('content-type')!r}.",
-                status=response.status_code, request_id=response.headers.get("x-request-id"),
+                status=response.status_code, code="invalid_response", request_id=response.headers.get("x-request-id"),
             ) from exc
         if not isinstance(data, dict):
             raise _errors.APIStatusError(
                 f"Expected a {model_name} object from {operation['path']}, got JSON {type(data).__name__}.",
-                status=response.status_code, request_id=response.headers.get("x-request-id"), body=data,
+                status=response.status_code, code="invalid_response", request_id=response.headers.get("x-request-id"), body=data,
             )
         return Model._registry[model_name].from_dict(data)
 
 
-def error_from_response(response: httpx.Response) -> _errors.APIStatusError:
+def _read_at_most(response: httpx.Response, limit: int) -> bytes:
+    """The start of an error body: a problem document is small, a proxy's page may not be."""
+    content = b""
+    for chunk in response.iter_bytes():
+        content += chunk
+        if len(content) >= limit:
+            break
+    return content[:limit]
+
+
+def error_from_response(response: httpx.Response, content: bytes | None = None) -> _errors.APIStatusError:
     """The typed error for an error response, carrying its problem document."""
+    content = response.content if content is None else content
     try:
-        body = response.json()
+        body = json.loads(content) if content else None
     except ValueError:
         body = None
     problem = body if isinstance(body, dict) else {}
-    detail = problem.get("detail") or (response.text or "")[:500] or response.reason_phrase or "Request failed."
+    detail = problem.get("detail")
+    if not isinstance(detail, str) or not detail:
+        detail = _text_detail(response, content.decode("utf-8", "replace") if body is None else "")
+    errors = problem.get("errors")
     cls = _errors.error_for_status(response.status_code)
     return cls(
-        str(detail),
+        detail,
         status=response.status_code,
-        code=problem.get("code"),
-        errors=problem.get("errors") if isinstance(problem.get("errors"), list) else [],
+        code=problem.get("code") if isinstance(problem.get("code"), str) else f"http_{response.status_code}",
+        errors=[item for item in errors if isinstance(item, dict)] if isinstance(errors, list) else [],
         request_id=problem.get("requestId") or response.headers.get("x-request-id"),
         headers={key.lower(): value for key, value in response.headers.items()},
         body=body,
     )
+
+
+def _text_detail(response: httpx.Response, text: str) -> str:
+    """A short detail for an answer that is not a problem document: an HTML page says where it came from,
+    text gives its first line."""
+    status = response.status_code
+    if not text.strip():
+        return f"HTTP {status} {response.reason_phrase}".strip()
+    content_type = response.headers.get("content-type", "")
+    if "html" in content_type or re.match(r"<(!doctype html|html)", text.lstrip(), re.IGNORECASE):
+        return f"HTTP {status}: an HTML page instead of the API's problem document (from a proxy or load balancer?)."
+    # Storage answers in XML (<Error><Code>AccessDenied</Code>…), often on several lines: keep all of its start.
+    xml = "xml" in content_type or text.lstrip().startswith("<?xml")
+    line = " ".join(text.split()) if xml else text.strip().splitlines()[0]
+    return f"HTTP {status}: {line[:200] + '…' if len(line) > 200 else line}"
 
 
 def should_retry(response: httpx.Response, error: _errors.RenderowlError) -> bool:
@@ -253,9 +301,9 @@ def should_retry(response: httpx.Response, error: _errors.RenderowlError) -> boo
 
 
 def retry_delay(attempt: int, response: httpx.Response | None) -> float:
-    """Retry-After when the server gave one (capped), else exponential backoff with jitter."""
+    """Retry-After when the server gave one (up to the cap), else exponential backoff with jitter."""
     retry_after = parse_retry_after(response.headers.get("retry-after")) if response is not None else None
-    if retry_after is not None and 0 <= retry_after <= RETRY_AFTER_MAX_SECONDS:
+    if retry_after is not None and retry_after <= RETRY_AFTER_MAX_SECONDS:
         return retry_after
     delay = min(RETRY_BASE_SECONDS * (2**attempt), RETRY_MAX_SECONDS)
     return delay * (1 - 0.25 * random.random())

@@ -6,6 +6,8 @@ are spelled as the API spells them: dotted camelCase, list items as `events[0]`.
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -110,3 +112,35 @@ def validate(value: Any, schema: Mapping[str, Any], *, what: str, path: str = ""
     if errors:
         detail = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors)
         raise ValidationError(f"Invalid {what}, not sent: {detail}", code="invalid_request", errors=errors)
+
+
+def json_body(value: Any, *, what: str) -> bytes:
+    """The request body as JSON, refusing what JSON cannot carry (NaN, infinities, dates, sets, a cycle) with
+    the field named, instead of sending `NaN` or failing with a bare TypeError: free-form maps such as
+    inputProps and metadata take any value the schema cannot check."""
+    problem = _unencodable(value, "", set())
+    if problem:
+        field, message = problem
+        raise ValidationError(f"Invalid {what}, not sent: {field or 'body'}: {message}", code="invalid_request",
+                              errors=[{"field": field or None, "message": message}])
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+
+
+def _unencodable(value: Any, path: str, ancestors: set[int]) -> tuple[str, str] | None:
+    if value is None or isinstance(value, (str, bool, int)):
+        return None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (path, f"{value} is not a JSON number.")
+    if isinstance(value, (Mapping, list, tuple)):
+        if id(value) in ancestors:
+            return path, "The value contains itself: JSON cannot represent a cycle."
+        ancestors.add(id(value))
+        items = ((_join(path, str(k)), v) for k, v in value.items()) if isinstance(value, Mapping) \
+            else ((f"{path}[{i}]", v) for i, v in enumerate(value))
+        for child, item in items:
+            problem = _unencodable(item, child, ancestors)
+            if problem:
+                return problem
+        ancestors.discard(id(value))
+        return None
+    return path, f"A {type(value).__name__} is not JSON: pass a string, number, boolean, list or dict."

@@ -66,6 +66,10 @@ def _header(headers: Mapping[str, str], *names: str) -> str:
 
 def secret_key(secret: str) -> bytes:
     """The HMAC key: a project's 64-hex-character webhookSecret, or its Standard Webhooks `whsec_` form."""
+    if not isinstance(secret, str):
+        raise WebhookVerificationError(
+            f"The secret must be a str (the project's 64 hex characters or a whsec_ key), not {type(secret).__name__}.",
+            code="invalid_secret")
     try:
         if secret.startswith("whsec_"):
             return base64.b64decode(secret[len("whsec_"):], validate=True)
@@ -87,6 +91,10 @@ def verify_webhook(payload: bytes | str, headers: Mapping[str, str], secret: str
     """
     if not secret:
         raise WebhookVerificationError("No secret to verify with: pass the project's webhookSecret.", code="invalid_secret")
+    if not isinstance(payload, (bytes, bytearray, memoryview, str)):
+        raise WebhookVerificationError(
+            f"payload must be the raw body as received (bytes or str), not {type(payload).__name__}: parsed and "
+            "re-serialized JSON no longer matches its signature.", code="invalid_body")
     body = payload.encode() if isinstance(payload, str) else bytes(payload)
     event_id = _header(headers, "webhook-id", "X-Renderowl-Id")
     raw_timestamp = _header(headers, "webhook-timestamp", "X-Renderowl-Timestamp")

@@ -3,7 +3,7 @@
 Exit codes:
     0  success
     1  the API refused the request for another reason (conflict, rate limit, server error after retries)
-    2  usage: a bad option or argument, an unreadable @file, invalid JSON
+    2  usage: a bad option or argument, an unreadable @file, invalid JSON, no or a non-http(s) base URL
     3  authentication: no API key, or the API refused it (401)
     4  not found (404)
     5  the render or asset ended failed or cancelled (with --wait)
@@ -25,6 +25,7 @@ from . import _errors
 from ._cli_support import (
     EXIT_FAILED,
     Context,
+    check_writable,
     emit,
     exit_code_for,
     json_option,
@@ -209,6 +210,8 @@ def renders():
 @pass_context
 def renders_submit(ctx, project_id, template_id, props, output_format, width, height, fps, priority, wait, out):
     """Render a template asset of PROJECT with props."""
+    if out is not None:
+        check_writable(out, "--out")  # before the render is made, not after it finished
     input_props = read_json_argument(props, "--props") if props is not None else None
     if input_props is not None and not isinstance(input_props, dict):
         raise click.BadParameter("must be a JSON object", param_hint="--props")
@@ -293,6 +296,7 @@ def renders_cancel(ctx, render_id):
 @pass_context
 def renders_download(ctx, render_id, out):
     """Download a completed render's output to OUT."""
+    check_writable(out, "OUT")
     size = ctx.client.renders.download(render_id, out)
     emit(ctx, {"id": render_id, "path": str(out), "size": size}, lambda: stdout.print(f"saved {out} ({size} bytes)"))
 

@@ -116,3 +116,25 @@ def test_renders_list_cancel_and_assets_commands(run, client, project, completed
     assert assets["data"] and all(a["type"] == "template" for a in assets["data"])
     one = as_json(run("assets", "get", assets["data"][0]["id"], "--download-url", "--json"))
     assert one["downloadUrl"]
+
+
+def test_an_at_file_that_is_not_text_is_a_usage_error(run, tmp_path):
+    binary = tmp_path / "props.json"
+    binary.write_bytes(b"\x93\xff\x00binary")
+    result = run("renders", "submit", "prj_x", "--template", "ast_x", "--props", f"@{binary}")
+    assert result.exit_code == 2 and "--props" in result.stderr and "UTF-8" in result.stderr
+
+
+def test_an_out_file_in_a_missing_directory_is_a_usage_error_before_anything_is_sent(run, tmp_path):
+    out = tmp_path / "missing" / "video.mp4"
+    submit = run("renders", "submit", "prj_x", "--template", "ast_x", "--out", out)  # prj_x would be a 404 (exit 4)
+    assert submit.exit_code == 2 and "--out" in submit.stderr and "missing" in submit.stderr
+    download = run("renders", "download", "rnd_x", out)
+    assert download.exit_code == 2 and "OUT" in download.stderr
+
+
+def test_a_base_url_without_http_or_https_is_a_usage_error(run):
+    result = run("--base-url", "api.example.com", "projects", "list")
+    assert result.exit_code == 2 and "http" in result.stderr
+    missing = run("projects", "list", env={"RENDEROWL_BASE_URL": ""})
+    assert missing.exit_code == 2 and "RENDEROWL_BASE_URL" in missing.stderr

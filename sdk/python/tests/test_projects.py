@@ -102,3 +102,26 @@ def test_a_custom_http_client_is_used_and_left_open(client):
     assert seen[0].headers["User-Agent"].startswith("renderowl-sdk-python/")
     assert not http.is_closed  # the caller's client is the caller's to close
     http.close()
+
+
+def test_free_form_values_json_cannot_carry_are_refused_naming_the_field():
+    import datetime
+
+    offline = Renderowl(api_key="rwl_test_" + "a" * 40, base_url="http://127.0.0.1:9", max_retries=0)
+    cyclic = {}
+    cyclic["self"] = cyclic
+    cases = [(float("nan"), "inputProps.x"), (float("inf"), "inputProps.x"),
+             (datetime.date(2026, 1, 1), "inputProps.x"), ({1, 2}, "inputProps.x"), (cyclic, "inputProps.x.self")]
+    for value, field in cases:
+        with pytest.raises(ValidationError) as caught:
+            offline.renders.submit("prj_x", template_id="ast_x", input_props={"x": value})
+        assert caught.value.status is None and caught.value.errors[0]["field"] == field, value
+
+
+def test_a_base_url_that_is_not_http_is_refused_at_once():
+    from renderowl_sdk import RenderowlError
+
+    for base_url in ("api.example.com", "ftp://api.example.com"):
+        with pytest.raises(RenderowlError) as caught:
+            Renderowl(api_key="rwl_test_" + "a" * 40, base_url=base_url)
+        assert caught.value.code == "invalid_base_url"

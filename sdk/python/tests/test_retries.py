@@ -265,9 +265,14 @@ def test_a_stream_that_keeps_closing_without_news_falls_back_to_polling(flaky):
 def test_a_response_that_is_not_an_object_is_an_api_error_not_a_crash(flaky):
     from renderowl_sdk import APIStatusError
 
-    server, client = flaky([(200, ["not", "a", "project"], {})])
-    with pytest.raises(APIStatusError, match="Expected a Project object"):
+    server, client = flaky([(200, ["not", "a", "project"], {}),
+                            (200, b"<html>Sign in to the Wi-Fi</html>", {"Content-Type": "text/html"})])
+    with pytest.raises(APIStatusError, match="Expected a Project object") as caught:
         client.projects.get("prj_fake")
+    assert caught.value.code == "invalid_response"
+    with pytest.raises(APIStatusError, match="Expected JSON") as caught:  # a captive portal
+        client.projects.get("prj_fake")
+    assert (caught.value.status, caught.value.code) == (200, "invalid_response")
 
 
 def test_waiting_on_a_stream_that_only_keeps_alive_ends_at_the_timeout(flaky):
@@ -277,3 +282,67 @@ def test_waiting_on_a_stream_that_only_keeps_alive_ends_at_the_timeout(flaky):
     server, client = flaky([(200, quiet, {"Content-Type": "text/event-stream"})])
     with pytest.raises(WaitTimeoutError):
         client.renders.wait("rnd_1", timeout=0)
+
+
+def test_a_retry_after_over_the_cap_is_raised_at_once_not_retried(flaky):
+    server, client = flaky([(429, problem(429, "rate_limited"), {"Retry-After": "3600"})] * 3)
+    with pytest.raises(RateLimitError) as caught:
+        client.projects.get("prj_fake")
+    assert caught.value.retry_after == 3600.0
+    assert len(server.seen) == 1 and client.sleeps == []
+
+
+def test_connection_and_timeout_errors_carry_a_code(flaky):
+    server, client = flaky(["drop"], max_retries=0)
+    with pytest.raises(APIConnectionError) as caught:
+        client.projects.get("prj_fake")
+    assert caught.value.code == "connection_error" and caught.value.to_dict()["code"] == "connection_error"
+    server, client = flaky(["hang"], max_retries=0, timeout=0.3)
+    with pytest.raises(APITimeoutError) as caught:
+        client.projects.get("prj_fake")
+    assert caught.value.code == "timeout"
+
+
+def test_an_html_error_page_from_a_proxy_is_a_short_typed_error(flaky):
+    page = b"<html><head><title>502 Bad Gateway</title></head><body>" + b"<p>padding</p>" * 200_000 + b"</body></html>"
+    xml = b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code></Error>'
+    server, client = flaky([(502, page, {"Content-Type": "text/html"}), (414, b"URI Too Long\n\nmore", {}),
+                            (403, xml, {"Content-Type": "application/xml"})], max_retries=0)
+    with pytest.raises(ServerError) as caught:
+        client.projects.get("prj_fake")
+    error = caught.value
+    assert (error.status, error.code, error.request_id) == (502, "http_502", None)
+    assert "HTML" in error.detail and "<html" not in error.detail and len(str(error)) < 300
+    with pytest.raises(Exception) as caught:
+        client.projects.get("prj_fake")
+    assert caught.value.detail == "HTTP 414: URI Too Long"
+    with pytest.raises(Exception) as caught:  # storage's XML keeps its code
+        client.projects.get("prj_fake")
+    assert caught.value.detail == 'HTTP 403: <?xml version="1.0" encoding="UTF-8"?> <Error><Code>AccessDenied</Code></Error>'
+
+
+def test_malformed_field_errors_in_a_problem_are_dropped_not_passed_on(flaky):
+    body = problem(400, "validation_error", errors=[None, "text", {"field": "name", "message": "Bad."}])
+    server, client = flaky([(400, body, {})])
+    with pytest.raises(ValidationError) as caught:
+        client.projects.get("prj_fake")
+    assert caught.value.errors == [{"field": "name", "message": "Bad."}]
+
+
+def test_a_stream_event_that_is_not_an_object_is_resumed_like_a_cut_one(flaky):
+    stream_headers = {"Content-Type": "text/event-stream"}
+    completed = {"id": "rnd_1", "status": "completed", "progress": 1.0, "outputUrl": "http://x/o.mp4"}
+    server, client = flaky([(200, b"id: 1-0\ndata: [1, 2]\n\n", stream_headers),
+                            (200, sse(("2-0", completed)), stream_headers)])
+    assert [job.status for job in client.renders.stream("rnd_1")] == ["completed"]
+    assert len(server.seen) == 2
+    assert "Last-Event-ID" not in server.seen[1]["headers"]  # event 1-0 was not read: it is asked for again
+
+
+def test_a_newer_servers_field_and_enum_value_do_not_break_this_client(flaky):
+    newer = {"id": "rnd_1", "projectId": "prj_1", "status": "paused", "stage": "thawing", "progress": 0.5,
+             "carbonGrams": 12, "error": {"code": "x", "message": "y", "hint": "new"}}
+    server, client = flaky([(200, newer, {})])
+    job = client.renders.get("rnd_1")
+    assert (job.status, job.stage, job.extra) == ("paused", "thawing", {"carbonGrams": 12})
+    assert job.error.extra == {"hint": "new"} and job.to_dict() == newer

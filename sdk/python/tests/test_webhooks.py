@@ -119,3 +119,12 @@ def test_verify_rejects_a_tampered_body_a_missing_header_and_a_bad_secret():
         verify_webhook(BODY, headers, None)  # e.g. PROJECT_SECRETS.get() of an unknown project
     with pytest.raises(WebhookVerificationError, match="No signature"):
         verify_webhook(BODY, {**headers, "Webhook-Signature": "v2,abc v1,!!!"}, SECRET)
+
+
+def test_verify_refuses_a_parsed_body_or_a_non_text_secret_with_a_verification_error():
+    headers = signed()
+    for parsed in ({"id": "evt_1"}, ["evt_1"], 5):  # request.json instead of the raw body
+        with pytest.raises(WebhookVerificationError, match="raw body"):
+            verify_webhook(parsed, headers, SECRET)
+    with pytest.raises(WebhookVerificationError, match="secret"):
+        verify_webhook(BODY, headers, SECRET.encode())

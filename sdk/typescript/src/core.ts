@@ -7,7 +7,7 @@ import {
   RenderowlValidationError,
   errorFromResponse,
 } from './errors.js';
-import {validateRequest, validateResponse, type ResponseValidation} from './validation.js';
+import {requestJson, validateRequest, validateResponse, type ResponseValidation} from './validation.js';
 
 export const VERSION = '0.1.0';
 
@@ -93,7 +93,7 @@ function isRetryableStatus(status: number, code: string): boolean {
 export function retryAfterSeconds(headers: Headers | null, now = Date.now()): number | null {
   const value = headers?.get('retry-after');
   if (!value) return null;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  if (/^\d+(\.\d+)?$/.test(value.trim())) return Number(value.trim());
   const date = Date.parse(value);
   return Number.isNaN(date) ? null : Math.max(0, (date - now) / 1000);
 }
@@ -140,8 +140,33 @@ function attemptSignal(timeout: number, outer?: AbortSignal): Attempt {
   };
 }
 
-async function readBody(response: Response): Promise<unknown> {
-  const text = await response.text();
+/** The most of an error body that is read: a problem document is small, a proxy's page may not be. */
+const ERROR_BODY_LIMIT = 64 * 1024;
+
+/** The body as text, reading at most `limit` bytes and dropping the rest. */
+async function readText(response: Response, limit: number): Promise<string> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let size = 0;
+  try {
+    for (;;) {
+      const {done, value} = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      text += decoder.decode(size > limit ? value.subarray(0, value.byteLength - (size - limit)) : value, {stream: true});
+      if (size >= limit) break;
+    }
+    return text + decoder.decode();
+  } finally {
+    reader.cancel().catch(() => undefined);
+  }
+}
+
+/** The parsed JSON body, or its text when it is not JSON (a proxy's page, a cut body). */
+async function readBody(response: Response, limit = Infinity): Promise<unknown> {
+  const text = Number.isFinite(limit) ? await readText(response, limit) : await response.text();
   if (!text) return undefined;
   const type = response.headers.get('content-type') ?? '';
   if (type.includes('json')) {
@@ -152,6 +177,10 @@ async function readBody(response: Response): Promise<unknown> {
     }
   }
   return text;
+}
+
+function isJsonObject(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** The HTTP layer every resource shares: auth, validation, retries, idempotency keys, timeouts, errors. */
@@ -209,13 +238,22 @@ export class HttpClient {
     let body: string | undefined;
     if (req.body !== undefined) {
       headers['Content-Type'] = 'application/json';
-      body = JSON.stringify(req.body);
+      body = requestJson(req.body, `${req.what} request`);
     }
     if (req.method === 'POST') headers['Idempotency-Key'] = req.options?.idempotencyKey ?? randomKey();
     const response = await this.send(this.url(req.path, req.query), {method: req.method, headers, body}, req.options, true);
     try {
       const parsed = response.status === 204 ? undefined : await readBody(response);
       if (!req.responseSchema || response.status === 204) return parsed as T;
+      if (!isJsonObject(parsed)) {
+        // Not a newer server's answer but no API answer at all (a captive portal, a proxy, a cut body): no
+        // leniency makes it a result.
+        const type = response.headers.get('content-type') ?? 'no content type';
+        throw new RenderowlError(
+          `Expected a JSON object from the API for the ${req.what}, got ${typeof parsed === 'string' ? type : 'JSON ' + (Array.isArray(parsed) ? 'array' : String(parsed))}.`,
+          {status: response.status, code: 'invalid_response', requestId: response.headers.get('x-request-id'), headers: response.headers},
+        );
+      }
       return validateResponse<T>(req.responseSchema, parsed, this.responseValidation, `${req.what} response`, this.onResponseMismatch);
     } finally {
       response.body?.cancel().catch(() => undefined);
@@ -266,7 +304,7 @@ export class HttpClient {
       }
       let problem: unknown;
       try {
-        problem = await readBody(response);
+        problem = await readBody(response, ERROR_BODY_LIMIT);
       } catch (cause) {
         problem = undefined;
         if (attemptState.timedOut()) {

@@ -52,7 +52,7 @@ export class RenderowlValidationError extends RenderowlError {}
 export class RenderowlRateLimitError extends RenderowlError {
   get retryAfter(): number | null {
     const value = this.headers?.get('retry-after');
-    return value != null && /^\d+$/.test(value) ? Number(value) : null;
+    return value != null && /^\d+(\.\d+)?$/.test(value.trim()) ? Number(value.trim()) : null;
   }
 }
 /** 5xx: a server fault. */
@@ -74,12 +74,7 @@ interface ProblemBody {
 export function errorFromResponse(status: number, headers: Headers, body: unknown): RenderowlError {
   const problem: ProblemBody = body !== null && typeof body === 'object' ? (body as ProblemBody) : {};
   const code = typeof problem.code === 'string' ? problem.code : `http_${status}`;
-  const detail =
-    typeof problem.detail === 'string'
-      ? problem.detail
-      : typeof body === 'string' && body
-        ? body.slice(0, 500)
-        : `HTTP ${status}`;
+  const detail = typeof problem.detail === 'string' ? problem.detail : textDetail(status, headers, body);
   const errors = Array.isArray(problem.errors)
     ? problem.errors.filter(
         (entry): entry is FieldError => entry !== null && typeof entry === 'object' && 'message' in entry,
@@ -91,6 +86,19 @@ export function errorFromResponse(status: number, headers: Headers, body: unknow
   const message = `${status} ${code}: ${detail}${requestId ? ` (request ${requestId})` : ''}`;
   const Kind = errorClassFor(status);
   return new Kind(message, init);
+}
+
+/** A short detail for an answer that is not a problem document: an HTML page says where it came from, text its first line. */
+function textDetail(status: number, headers: Headers, body: unknown): string {
+  if (typeof body !== 'string' || !body.trim()) return `HTTP ${status}`;
+  const type = headers.get('content-type') ?? '';
+  if (type.includes('html') || /^<(!doctype html|html)/i.test(body.trimStart())) {
+    return `HTTP ${status}: an HTML page instead of the API's problem document (from a proxy or load balancer?).`;
+  }
+  // Storage answers in XML (<Error><Code>AccessDenied</Code>…), often on several lines: keep all of its start.
+  const xml = type.includes('xml') || body.trimStart().startsWith('<?xml');
+  const line = xml ? body.trim().replace(/\s+/g, ' ') : body.trim().split(/\r?\n/, 1)[0]!;
+  return `HTTP ${status}: ${line.length > 200 ? `${line.slice(0, 200)}…` : line}`;
 }
 
 function errorClassFor(status: number): typeof RenderowlError {

@@ -25,6 +25,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * never reported.
  */
 function unknownFields(raw: unknown, parsed: unknown, path: PropertyKey[] = []): string[] {
+  if (raw === parsed) return []; // passed through as it is (a free-form value): nothing was stripped, and it may be cyclic
   if (Array.isArray(raw) && Array.isArray(parsed)) {
     return raw.flatMap((item, index) => unknownFields(item, parsed[index], [...path, index]));
   }
@@ -98,3 +99,29 @@ export function validateResponse<T>(
   }
   return value as T;
 }
+
+/**
+ * The request body as JSON, refusing what JSON cannot carry instead of letting JSON.stringify alter it
+ * (NaN and Infinity become null) or throw a bare TypeError (a BigInt, a cycle): free-form maps such as
+ * inputProps and metadata take any value the schema cannot check.
+ */
+export function requestJson(value: unknown, what: string): string {
+  const refuse = (path: PropertyKey[], message: string): never => {
+    throw validationError(`Invalid ${what}`, [{field: dottedPath(path) || null, message}]);
+  };
+  const ancestors = new Set<object>();
+  const walk = (item: unknown, path: PropertyKey[]): void => {
+    if (typeof item === 'number' && !Number.isFinite(item)) refuse(path, `${item} is not a JSON number.`);
+    if (typeof item === 'bigint') refuse(path, 'A BigInt is not a JSON number: pass a number or a string.');
+    if (item === null || typeof item !== 'object') return;
+    if (ancestors.has(item)) refuse(path, 'The value contains itself: JSON cannot represent a cycle.');
+    if (typeof (item as {toJSON?: unknown}).toJSON === 'function') return; // a Date and the like serialize themselves
+    ancestors.add(item);
+    if (Array.isArray(item)) item.forEach((entry, index) => walk(entry, [...path, index]));
+    else for (const [key, entry] of Object.entries(item)) walk(entry, [...path, key]);
+    ancestors.delete(item);
+  };
+  walk(value, []);
+  return JSON.stringify(value);
+}
+

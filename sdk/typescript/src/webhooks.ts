@@ -47,7 +47,12 @@ function header(headers: WebhookHeaders, ...names: string[]): string | undefined
   return undefined;
 }
 
-function keyBytes(secret: string): Uint8Array<ArrayBuffer> {
+function keyBytes(secret: unknown): Uint8Array<ArrayBuffer> {
+  // A receiver that looks the secret up by X-Renderowl-Project gets nothing for an unknown project: refuse
+  // that delivery like any other unproven one, not with a TypeError.
+  if (typeof secret !== 'string' || !secret) {
+    return fail("No secret to verify with: pass the project's webhookSecret.", 'invalid_secret');
+  }
   if (/^[0-9a-fA-F]{64}$/.test(secret)) {
     return Uint8Array.from(secret.match(/../g)!, (pair) => parseInt(pair, 16));
   }

@@ -6,6 +6,7 @@ import {
   RenderowlClient,
   RenderowlConflictError,
   RenderowlConnectionError,
+  RenderowlError,
   RenderowlRateLimitError,
   RenderowlServerError,
   RenderowlTimeoutError,
@@ -232,4 +233,105 @@ test('wait gives up after its timeout with a RenderowlTimeoutError', async () =>
     client({maxRetries: 0}).renders.wait('rnd_1', {pollInterval: 20, timeout: 200}),
     (error) => error instanceof RenderowlTimeoutError && error.code === 'wait_timeout',
   );
+});
+
+test('Retry-After in fractional seconds is waited out, and one past 60 s is not retried but raised', async () => {
+  scripted(
+    (_, res) => json(res, 503, problem(503, 'unavailable'), {'Retry-After': '0.4'}),
+    (_, res) => json(res, 200, PROJECT),
+  );
+  const started = Date.now();
+  await client().projects.get('prj_1');
+  assert.ok(Date.now() - started >= 380, `retried after ${Date.now() - started} ms`);
+
+  scripted((_, res) => json(res, 429, problem(429, 'rate_limited'), {'Retry-After': '3600'}));
+  await assert.rejects(client().projects.get('prj_1'), (error) => error instanceof RenderowlRateLimitError && error.retryAfter === 3600);
+  assert.equal(server.requests.length, 1);
+});
+
+test('an HTML error page from a proxy is a typed error with a short detail', async () => {
+  const page = `<html><head><title>502 Bad Gateway</title></head><body>${'<p>padding</p>'.repeat(200_000)}</body></html>`;
+  scripted((_, res) => {
+    res.writeHead(502, {'Content-Type': 'text/html'});
+    res.end(page);
+  });
+  await assert.rejects(client({maxRetries: 0}).projects.get('prj_1'), (error) => {
+    assert.ok(error instanceof RenderowlServerError);
+    assert.deepEqual([error.status, error.code, error.requestId], [502, 'http_502', null]);
+    assert.doesNotMatch(error.detail, /<html|padding/);
+    assert.match(error.detail, /HTML/);
+    assert.ok(error.message.length < 300, error.message);
+    return true;
+  });
+
+  scripted((_, res) => {
+    res.writeHead(414, {'Content-Type': 'text/plain'});
+    res.end('URI Too Long\n\nsecond line');
+  });
+  await assert.rejects(client().projects.get('prj_1'), (error) => error.detail === 'HTTP 414: URI Too Long');
+
+  scripted((_, res) => {
+    res.writeHead(403, {'Content-Type': 'application/xml'});
+    res.end('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code></Error>');
+  });
+  await assert.rejects(client().projects.get('prj_1'), (error) =>
+    error.detail === 'HTTP 403: <?xml version="1.0" encoding="UTF-8"?> <Error><Code>AccessDenied</Code></Error>');
+});
+
+test('a success that is not a JSON object (a captive portal, a cut body) is an error, not a result', async () => {
+  for (const [type, body] of [['text/html', '<html>Sign in to the Wi-Fi</html>'], ['application/json', '{"id": "prj_'], ['application/json', '[1]']]) {
+    scripted((_, res) => {
+      res.writeHead(200, {'Content-Type': type, 'X-Request-Id': 'req_portal'});
+      res.end(body);
+    });
+    await assert.rejects(client().projects.get('prj_1'), (error) => {
+      assert.ok(error instanceof RenderowlError, String(error));
+      assert.deepEqual([error.status, error.code, error.requestId], [200, 'invalid_response', 'req_portal']);
+      return true;
+    });
+  }
+});
+
+test('a new enum value from a newer server is returned in lenient mode, only reported', async () => {
+  scripted((_, res) => json(res, 200, {...JOB, status: 'paused', stage: 'thawing', projectId: 'prj_1'}));
+  const mismatches = [];
+  const job = await client({onResponseMismatch: (e) => mismatches.push(e)}).renders.get('rnd_1');
+  assert.deepEqual([job.status, job.stage], ['paused', 'thawing']);
+  assert.ok(mismatches.some((e) => e.errors.some((entry) => entry.field === 'status')));
+});
+
+test('a stream reset in the middle, or sending an event that is not JSON, is resumed with Last-Event-ID', async () => {
+  const rendering = {...JOB, status: 'rendering', progress: 0.5};
+  scripted(
+    (_, res) => {
+      res.writeHead(200, {'Content-Type': 'text/event-stream'});
+      res.write(`id: 1-0\ndata: ${JSON.stringify(rendering)}\n\n`);
+      setTimeout(() => res.socket.destroy(), 20);
+    },
+    (_, res) => {
+      res.writeHead(200, {'Content-Type': 'text/event-stream'});
+      res.end('id: 2-0\ndata: {"id": "rnd_1", "sta\n\n');
+    },
+    (_, res) => sse(res, [['3-0', {...JOB, status: 'completed', progress: 1}]]),
+  );
+  const states = [];
+  for await (const job of client().renders.stream('rnd_1')) states.push(job.status);
+
+  assert.deepEqual(states, ['rendering', 'completed']);
+  // The cut event 2-0 was never read: the stream resumes after 1-0, so the server sends it again.
+  assert.deepEqual(server.requests.map((r) => r.headers['last-event-id']), [undefined, '1-0', '1-0']);
+});
+
+test('a stream that keeps closing without news ends, after maxRetries reconnects, in a RenderowlConnectionError', async () => {
+  scripted((_, res) => {
+    res.writeHead(200, {'Content-Type': 'text/event-stream'});
+    res.end(': keepalive\n\n');
+  });
+  await assert.rejects(
+    (async () => {
+      for await (const job of client({maxRetries: 1}).renders.stream('rnd_1')) assert.fail(`no event expected, got ${job.status}`);
+    })(),
+    (error) => error instanceof RenderowlConnectionError && error.code === 'stream_interrupted',
+  );
+  assert.equal(server.requests.length, 2);
 });

@@ -35,6 +35,30 @@ test('an unknown field is refused before sending, at any depth', async () => {
   });
 });
 
+test('an asset size is a number of bytes: a string, a bigint or 0 is refused before sending, as a number', async () => {
+  const asset = {type: 'video', name: 'clip.mp4', contentType: 'video/mp4'};
+  for (const size of ['10', 10n, 0, 1.5]) {
+    await assert.rejects(offline.assets.create('prj_1', {...asset, size}), (error) => {
+      assert.ok(error instanceof RenderowlValidationError, String(error));
+      assert.deepEqual(error.errors.map((e) => e.field), ['size']);
+      assert.doesNotMatch(error.detail, /expected bigint/i);
+      return true;
+    });
+  }
+});
+
+test('free-form props that JSON cannot carry (NaN, Infinity, a BigInt, a cycle) are refused, not sent altered', async () => {
+  const cyclic = {};
+  cyclic.self = cyclic;
+  for (const [value, field] of [[NaN, 'inputProps.x'], [Infinity, 'inputProps.x'], [10n, 'inputProps.x'], [cyclic, 'inputProps.x.self']]) {
+    await assert.rejects(offline.renders.submit('prj_1', {templateId: 'ast_1', inputProps: {x: value}}), (error) => {
+      assert.ok(error instanceof RenderowlValidationError, String(error));
+      assert.equal(error.errors[0].field, field);
+      return true;
+    });
+  }
+});
+
 test('a list query is validated too, and an id cannot change the path', async () => {
   await assert.rejects(async () => offline.projects.list({limit: 500}), (error) => error.errors[0].field === 'limit');
   await assert.rejects(offline.projects.get('../webhooks'), (error) => {
@@ -106,6 +130,9 @@ test('a tampered body, another secret, missing headers or a timestamp over 5 min
   await refusal({now: DOC_NOW + 301_000}, 'timestamp_out_of_tolerance');
   await refusal({now: DOC_NOW - 301_000}, 'timestamp_out_of_tolerance');
   await refusal({secret: 'not a secret'}, 'invalid_secret');
+  // The README's receiver looks the secret up by X-Renderowl-Project: an unknown project gives no secret.
+  await refusal({secret: undefined}, 'invalid_secret');
+  await refusal({secret: ''}, 'invalid_secret');
   // Within the window on either side is accepted.
   assert.ok(await verifyWebhook({payload: DOC_BODY, headers: DOC_HEADERS, secret: DOC_SECRET, now: DOC_NOW + 299_000}));
 });

@@ -80,11 +80,14 @@ class Renders(Resource):
                         return  # nothing after the last event: the job had already finished
                     reconnects += 1
                     for event in parse_events(_until(response.iter_lines(), deadline, render_id)):
-                        if event.id:
-                            last_event_id = event.id
                         if not event.data:
+                            last_event_id = event.id or last_event_id
                             continue
-                        job = m.RenderJobWithOutput.from_dict(json.loads(event.data))
+                        data = json.loads(event.data)
+                        if not isinstance(data, dict):
+                            raise ValueError(f"an event that is not a JSON object: {event.data[:100]}")
+                        job = m.RenderJobWithOutput.from_dict(data)
+                        last_event_id = event.id or last_event_id  # only once read: a cut event is sent again
                         reconnects = 0
                         yield job
                         if job.status in FINAL_RENDER_STATUSES:

@@ -240,7 +240,7 @@ export const zAssetCreateRequest = z.object({
     type: zAssetTypeEnum,
     name: z.string().min(1).max(255).regex(/[^ \t\n\r]/),
     contentType: zContentTypeEnum,
-    size: z.coerce.bigint().gte(BigInt(1)).lte(BigInt(5368709120)),
+    size: z.int().gte(1).lte(5368709120),
     description: z.string().max(2000).optional().default(''),
     tags: z.array(z.string().min(1).max(50).regex(/[^ \t\n\r]/)).max(20).optional()
 });

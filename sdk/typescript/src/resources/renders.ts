@@ -1,5 +1,5 @@
 import {sleep, type RequestOptions} from '../core.js';
-import {RenderowlError, RenderowlTimeoutError} from '../errors.js';
+import {RenderowlConnectionError, RenderowlError, RenderowlTimeoutError} from '../errors.js';
 import type {
   ProjectsRendersListData,
   RenderCreateRequest,
@@ -39,6 +39,13 @@ export interface RenderWaitOptions {
   /** Poll interval when the event stream is unavailable, in ms. Default 1000. */
   pollInterval?: number;
   signal?: AbortSignal;
+}
+
+/** One event's data as a job: a JSON object, else the stream broke mid-event (a SyntaxError, so it is resumed). */
+function eventJob(data: string): unknown {
+  const job: unknown = JSON.parse(data);
+  if (job === null || typeof job !== 'object' || Array.isArray(job)) throw new SyntaxError('The event is not a JSON object.');
+  return job;
 }
 
 /** Renders: jobs that fill a template with props and produce an mp4, webm, gif, png or jpg. */
@@ -87,12 +94,14 @@ export class Renders extends Resource {
 
   /**
    * Follows the job's Server-Sent Events stream: yields the job at each state or progress change, starting
-   * with its current state, and ends after a final status. Reconnects with Last-Event-ID when the server
-   * closes a long stream.
+   * with its current state, and ends after a final status. When the server closes a long stream, the
+   * connection breaks or an event arrives cut, it reconnects with Last-Event-ID; after `maxRetries`
+   * connections in a row without news it gives up with a RenderowlConnectionError (`wait` then polls).
    */
   async *stream(renderId: string, options: StreamOptions = {}): AsyncGenerator<RenderJobWithOutput> {
     let lastEventId = options.lastEventId;
     const url = this.http.url(`/v1/renders/${this.id('renderId', renderId)}/events`);
+    let quiet = 0; // connections in a row that ended or broke without a new event
     for (;;) {
       const headers: Record<string, string> = {Accept: 'text/event-stream'};
       if (lastEventId) headers['Last-Event-ID'] = lastEventId;
@@ -104,17 +113,31 @@ export class Renders extends Resource {
           status: response.status, code: 'not_an_event_stream', requestId: response.headers.get('x-request-id'),
         });
       }
-      let finished = false;
-      for await (const event of parseEventStream(response.body)) {
-        if (event.id) lastEventId = event.id;
-        const job = validateResponse<RenderJobWithOutput>(
-          zRendersRetrieveResponse, JSON.parse(event.data), this.http.responseValidation, 'render event',
-        );
-        yield job;
-        if (FINAL_RENDER_STATUSES.has(job.status)) finished = true;
+      quiet += 1;
+      let broken: unknown;
+      try {
+        for await (const event of parseEventStream(response.body)) {
+          const job = validateResponse<RenderJobWithOutput>(
+            zRendersRetrieveResponse, eventJob(event.data), this.http.responseValidation, 'render event',
+          );
+          if (event.id) lastEventId = event.id;
+          quiet = 0;
+          yield job;
+          if (FINAL_RENDER_STATUSES.has(job.status)) return;
+        }
+      } catch (error) {
+        // A strict-mode mismatch is the caller's to see; a reset connection or a cut event is resumed.
+        if (options.signal?.aborted || error instanceof RenderowlError) throw options.signal?.reason ?? error;
+        broken = error;
       }
-      if (finished) return;
-      await sleep(RECONNECT_DELAY_MS, options.signal); // the server closed a long stream: resume after the last event
+      if (quiet > this.http.maxRetries) {
+        const reason = broken instanceof Error ? `: ${broken.message}` : ' without news';
+        throw new RenderowlConnectionError(
+          `The event stream of ${renderId} kept breaking off${reason}; get or wait for the render instead.`,
+          {code: 'stream_interrupted', cause: broken},
+        );
+      }
+      await sleep(quiet ? this.http.backoff(quiet - 1) : RECONNECT_DELAY_MS, options.signal);
     }
   }
 
