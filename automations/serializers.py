@@ -5,6 +5,7 @@ from rest_framework import serializers
 from automations.models import Automation, AutomationRun
 from automations.services import hook_url, next_run_at
 from renderowl.api.serializers import MetadataField, NonBlankCharField, StrictBooleanField, StrictSerializer
+from renders.schema import OutputField, OutputRequestField
 
 TRIGGER_SCHEMA = {
     "type": "object",
@@ -58,7 +59,7 @@ class AutomationSerializer(serializers.ModelSerializer):
     project_id = serializers.CharField(read_only=True)
     trigger = TriggerField(read_only=True)
     data_mapping = DataMappingField(read_only=True)
-    output = serializers.JSONField(read_only=True, allow_null=True)
+    output = OutputRequestField(read_only=True, allow_null=True)
     metadata = serializers.JSONField(read_only=True)
     hook_url = serializers.SerializerMethodField(help_text="Webhook triggers: the URL to POST JSON to (secret).")
     next_run_at = serializers.SerializerMethodField(help_text="Schedule triggers: the next tick while enabled.")
@@ -89,7 +90,7 @@ class AutomationCreateSerializer(StrictSerializer):
     enabled = StrictBooleanField(required=False, default=True)
     trigger = TriggerField()
     data_mapping = DataMappingField(required=False, default=dict)
-    output = serializers.JSONField(required=False, default=None, allow_null=True)
+    output = OutputRequestField(required=False, default=None, allow_null=True)
     priority = serializers.ChoiceField(choices=Automation.Priority.choices, default=Automation.Priority.NORMAL)
     metadata = MetadataField(required=False, default=dict)
 
@@ -129,7 +130,7 @@ class AutomationTriggerSerializer(StrictSerializer):
 
 class AutomationDryRunSerializer(serializers.Serializer):
     input = serializers.JSONField(help_text="The props the mapping made of the payload, validated as a render's.")
-    output = serializers.JSONField(help_text="The resolved output spec.")
+    output = OutputField(help_text="The resolved output spec.")
 
 
 class HookAcceptedSerializer(serializers.Serializer):

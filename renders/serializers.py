@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from renders.models import RenderJob
+from renders.schema import InputPropsField, OutputField, OutputRequestField
 
 
 class RenderErrorSerializer(serializers.Serializer):
@@ -13,8 +14,8 @@ class RenderJobSerializer(serializers.ModelSerializer):
 
     project_id = serializers.CharField(read_only=True)
     error = RenderErrorSerializer(read_only=True, allow_null=True)
-    input_props = serializers.JSONField(read_only=True)
-    output = serializers.JSONField(read_only=True, help_text="The resolved output: format, width, height, fps, …")
+    input_props = InputPropsField(read_only=True)
+    output = OutputField(read_only=True, help_text="The resolved output: format, width, height, fps, …")
     metadata = serializers.JSONField(read_only=True)
     webhook_url = serializers.CharField(read_only=True, allow_null=True)
     output_size = serializers.IntegerField(read_only=True, allow_null=True)
@@ -62,8 +63,8 @@ class RenderCreateSerializer(serializers.Serializer):
     """A render submission: only its shape here; `render_input_resolve` judges the content."""
 
     template_id = serializers.CharField(max_length=40)
-    input_props = serializers.JSONField(required=False, default=dict)
-    output = serializers.JSONField(required=False, default=None)
+    input_props = InputPropsField(required=False, default=dict)
+    output = OutputRequestField(required=False, default=None, allow_null=True)
     priority = serializers.ChoiceField(choices=RenderJob.Priority.choices, default=RenderJob.Priority.NORMAL)
     webhook_url = serializers.CharField(required=False, allow_blank=True, max_length=2048, default="")
     metadata = serializers.DictField(required=False, default=dict)

@@ -213,7 +213,7 @@ class Automation(Model):
     hook_url: str | None = None
     next_run_at: datetime | None = None
     data_mapping: dict[str, Any] | None = None
-    output: Any | None = None
+    output: dict[str, Any] | None = None
     priority: RenderPriorityEnum | None = None
     metadata: Any | None = None
     last_run_at: datetime | None = None
@@ -247,7 +247,7 @@ class AutomationCreateRequest(TypedDict, total=False):
     enabled: bool
     trigger: dict[str, Any]
     dataMapping: dict[str, Any]
-    output: Any
+    output: dict[str, Any]
     priority: RenderPriorityEnum
     metadata: dict[str, str]
 
@@ -257,7 +257,7 @@ class AutomationDryRun(Model):
     """AutomationDryRun"""
 
     input: Any | None = None
-    output: Any | None = None
+    output: dict[str, Any] | None = None
 
     _fields: ClassVar[tuple[Field, ...]] = (
         Field('input', 'input'),
@@ -546,7 +546,7 @@ class PatchedAutomationUpdateRequest(TypedDict, total=False):
     enabled: bool
     trigger: dict[str, Any]
     dataMapping: dict[str, Any]
-    output: Any
+    output: dict[str, Any]
     priority: RenderPriorityEnum
     metadata: dict[str, str]
 
@@ -669,8 +669,8 @@ class RenderCreateRequest(TypedDict, total=False):
     """A render submission: only its shape here; `render_input_resolve` judges the content. Required: templateId."""
 
     templateId: str
-    inputProps: Any
-    output: Any
+    inputProps: dict[str, Any]
+    output: dict[str, Any]
     priority: RenderPriorityEnum
     webhookUrl: str
     metadata: dict[str, Any]
@@ -701,8 +701,8 @@ class RenderJob(Model):
     priority: RenderPriorityEnum | None = None
     engine: str | None = None
     livemode: bool | None = None
-    input_props: Any | None = None
-    output: Any | None = None
+    input_props: dict[str, Any] | None = None
+    output: dict[str, Any] | None = None
     progress: float | None = None
     error: RenderError | None = None
     output_size: int | None = None
@@ -781,8 +781,8 @@ class RenderJobWithOutput(Model):
     priority: RenderPriorityEnum | None = None
     engine: str | None = None
     livemode: bool | None = None
-    input_props: Any | None = None
-    output: Any | None = None
+    input_props: dict[str, Any] | None = None
+    output: dict[str, Any] | None = None
     progress: float | None = None
     error: RenderError | None = None
     output_size: int | None = None
@@ -1082,7 +1082,25 @@ REQUEST_SCHEMAS: dict[str, Any] = {'AssetCreateRequest': {'type': 'object',
                                                                                                     'format': {'type': 'string'},
                                                                                                     'timezone': {'type': 'string'},
                                                                                                     'default': {}}}},
-                                            'output': {'oneOf': [{}, {'type': 'null'}]},
+                                            'output': {'type': ['object', 'null'],
+                                                       'properties': {'format': {'type': 'string',
+                                                                                 'enum': ['mp4',
+                                                                                          'webm',
+                                                                                          'gif',
+                                                                                          'png',
+                                                                                          'jpg']},
+                                                                      'width': {'type': 'integer',
+                                                                                'minimum': 1},
+                                                                      'height': {'type': 'integer',
+                                                                                 'minimum': 1},
+                                                                      'fps': {'type': 'number'},
+                                                                      'quality': {'type': 'string',
+                                                                                  'enum': ['draft',
+                                                                                           'standard',
+                                                                                           'high']},
+                                                                      'frame': {'type': 'integer',
+                                                                                'minimum': 0}},
+                                                       'additionalProperties': False},
                                             'priority': {'allOf': [{'enum': ['low', 'normal', 'high'],
                                                                     'type': 'string'}]},
                                             'metadata': {'type': 'object',
@@ -1155,7 +1173,25 @@ REQUEST_SCHEMAS: dict[str, Any] = {'AssetCreateRequest': {'type': 'object',
                                                                                                            'format': {'type': 'string'},
                                                                                                            'timezone': {'type': 'string'},
                                                                                                            'default': {}}}},
-                                                   'output': {'oneOf': [{}, {'type': 'null'}]},
+                                                   'output': {'type': ['object', 'null'],
+                                                              'properties': {'format': {'type': 'string',
+                                                                                        'enum': ['mp4',
+                                                                                                 'webm',
+                                                                                                 'gif',
+                                                                                                 'png',
+                                                                                                 'jpg']},
+                                                                             'width': {'type': 'integer',
+                                                                                       'minimum': 1},
+                                                                             'height': {'type': 'integer',
+                                                                                        'minimum': 1},
+                                                                             'fps': {'type': 'number'},
+                                                                             'quality': {'type': 'string',
+                                                                                         'enum': ['draft',
+                                                                                                  'standard',
+                                                                                                  'high']},
+                                                                             'frame': {'type': 'integer',
+                                                                                       'minimum': 0}},
+                                                              'additionalProperties': False},
                                                    'priority': {'allOf': [{'enum': ['low', 'normal', 'high'],
                                                                            'type': 'string'}]},
                                                    'metadata': {'type': 'object',
@@ -1230,8 +1266,23 @@ REQUEST_SCHEMAS: dict[str, Any] = {'AssetCreateRequest': {'type': 'object',
                           'additionalProperties': False},
  'RenderCreateRequest': {'type': 'object',
                          'properties': {'templateId': {'type': 'string', 'minLength': 1, 'maxLength': 40},
-                                        'inputProps': {},
-                                        'output': {},
+                                        'inputProps': {'type': 'object', 'additionalProperties': True},
+                                        'output': {'type': ['object', 'null'],
+                                                   'properties': {'format': {'type': 'string',
+                                                                             'enum': ['mp4',
+                                                                                      'webm',
+                                                                                      'gif',
+                                                                                      'png',
+                                                                                      'jpg']},
+                                                                  'width': {'type': 'integer', 'minimum': 1},
+                                                                  'height': {'type': 'integer', 'minimum': 1},
+                                                                  'fps': {'type': 'number'},
+                                                                  'quality': {'type': 'string',
+                                                                              'enum': ['draft',
+                                                                                       'standard',
+                                                                                       'high']},
+                                                                  'frame': {'type': 'integer', 'minimum': 0}},
+                                                   'additionalProperties': False},
                                         'priority': {'allOf': [{'enum': ['low', 'normal', 'high'],
                                                                 'type': 'string'}]},
                                         'webhookUrl': {'type': 'string', 'maxLength': 2048},

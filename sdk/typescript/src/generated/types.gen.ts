@@ -226,7 +226,35 @@ export type Automation = {
             default?: unknown;
         };
     };
-    readonly output: unknown | null;
+    /**
+     * The file to produce; every key is optional (null or {}: an mp4 as the template says). Give it with allow_null.
+     */
+    readonly output: {
+        /**
+         * mp4 by default.
+         */
+        format?: 'mp4' | 'webm' | 'gif' | 'png' | 'jpg';
+        /**
+         * Pixels, at most RENDER_MAX_WIDTH (3840 by default); even for mp4 and webm. Without it: the template's, or scaled from height.
+         */
+        width?: number;
+        /**
+         * Pixels, at most RENDER_MAX_HEIGHT (3840 by default); even for mp4 and webm. Without it: the template's, or scaled from width.
+         */
+        height?: number;
+        /**
+         * Frames per second, at most RENDER_MAX_FPS; the template's by default.
+         */
+        fps?: number;
+        /**
+         * standard by default.
+         */
+        quality?: 'draft' | 'standard' | 'high';
+        /**
+         * png and jpg only: the frame to render, 0-based (0 by default).
+         */
+        frame?: number;
+    } | null;
     readonly priority: RenderPriorityEnum;
     readonly metadata: unknown;
     readonly lastRunAt: string | null;
@@ -265,7 +293,35 @@ export type AutomationCreateRequest = {
             default?: unknown;
         };
     };
-    output?: unknown | null;
+    /**
+     * The file to produce; every key is optional (null or {}: an mp4 as the template says). Give it with allow_null.
+     */
+    output?: {
+        /**
+         * mp4 by default.
+         */
+        format?: 'mp4' | 'webm' | 'gif' | 'png' | 'jpg';
+        /**
+         * Pixels, at most RENDER_MAX_WIDTH (3840 by default); even for mp4 and webm. Without it: the template's, or scaled from height.
+         */
+        width?: number;
+        /**
+         * Pixels, at most RENDER_MAX_HEIGHT (3840 by default); even for mp4 and webm. Without it: the template's, or scaled from width.
+         */
+        height?: number;
+        /**
+         * Frames per second, at most RENDER_MAX_FPS; the template's by default.
+         */
+        fps?: number;
+        /**
+         * standard by default.
+         */
+        quality?: 'draft' | 'standard' | 'high';
+        /**
+         * png and jpg only: the frame to render, 0-based (0 by default).
+         */
+        frame?: number;
+    } | null;
     priority?: RenderPriorityEnum;
     /**
      * Your own string map: at most 50 keys of 1-40 characters, values up to 500.
@@ -283,7 +339,32 @@ export type AutomationDryRun = {
     /**
      * The resolved output spec.
      */
-    output: unknown;
+    output: {
+        /**
+         * mp4 by default.
+         */
+        format: 'mp4' | 'webm' | 'gif' | 'png' | 'jpg';
+        /**
+         * Pixels, at most RENDER_MAX_WIDTH (3840 by default); even for mp4 and webm. Without it: the template's, or scaled from height.
+         */
+        width: number;
+        /**
+         * Pixels, at most RENDER_MAX_HEIGHT (3840 by default); even for mp4 and webm. Without it: the template's, or scaled from width.
+         */
+        height: number;
+        /**
+         * Frames per second, at most RENDER_MAX_FPS; the template's by default.
+         */
+        fps: number;
+        /**
+         * standard by default.
+         */
+        quality: 'draft' | 'standard' | 'high';
+        /**
+         * png and jpg only: the frame to render, 0-based (0 by default).
+         */
+        frame: number | null;
+    };
 };
 
 export type AutomationRun = {
@@ -578,7 +659,35 @@ export type PatchedAutomationUpdateRequest = {
             default?: unknown;
         };
     };
-    output?: unknown | null;
+    /**
+     * The file to produce; every key is optional (null or {}: an mp4 as the template says). Give it with allow_null.
+     */
+    output?: {
+        /**
+         * mp4 by default.
+         */
+        format?: 'mp4' | 'webm' | 'gif' | 'png' | 'jpg';
+        /**
+         * Pixels, at most RENDER_MAX_WIDTH (3840 by default); even for mp4 and webm. Without it: the template's, or scaled from height.
+         */
+        width?: number;
+        /**
+         * Pixels, at most RENDER_MAX_HEIGHT (3840 by default); even for mp4 and webm. Without it: the template's, or scaled from width.
+         */
+        height?: number;
+        /**
+         * Frames per second, at most RENDER_MAX_FPS; the template's by default.
+         */
+        fps?: number;
+        /**
+         * standard by default.
+         */
+        quality?: 'draft' | 'standard' | 'high';
+        /**
+         * png and jpg only: the frame to render, 0-based (0 by default).
+         */
+        frame?: number;
+    } | null;
     priority?: RenderPriorityEnum;
     /**
      * Your own string map: at most 50 keys of 1-40 characters, values up to 500.
@@ -711,8 +820,41 @@ export type RemoteCallbackAnswer = {
  */
 export type RenderCreateRequest = {
     templateId: string;
-    inputProps?: unknown;
-    output?: unknown;
+    /**
+     * The template's props by their own names (never re-cased), checked against its inputSchema.
+     */
+    inputProps?: {
+        [key: string]: unknown;
+    };
+    /**
+     * The file to produce; every key is optional (null or {}: an mp4 as the template says). Give it with allow_null.
+     */
+    output?: {
+        /**
+         * mp4 by default.
+         */
+        format?: 'mp4' | 'webm' | 'gif' | 'png' | 'jpg';
+        /**
+         * Pixels, at most RENDER_MAX_WIDTH (3840 by default); even for mp4 and webm. Without it: the template's, or scaled from height.
+         */
+        width?: number;
+        /**
+         * Pixels, at most RENDER_MAX_HEIGHT (3840 by default); even for mp4 and webm. Without it: the template's, or scaled from width.
+         */
+        height?: number;
+        /**
+         * Frames per second, at most RENDER_MAX_FPS; the template's by default.
+         */
+        fps?: number;
+        /**
+         * standard by default.
+         */
+        quality?: 'draft' | 'standard' | 'high';
+        /**
+         * png and jpg only: the frame to render, 0-based (0 by default).
+         */
+        frame?: number;
+    } | null;
     priority?: RenderPriorityEnum;
     webhookUrl?: string;
     metadata?: {
@@ -746,11 +888,41 @@ export type RenderJob = {
     readonly priority: RenderPriorityEnum;
     readonly engine: string;
     readonly livemode: boolean;
-    readonly inputProps: unknown;
+    /**
+     * The template's props by their own names (never re-cased), checked against its inputSchema.
+     */
+    readonly inputProps: {
+        [key: string]: unknown;
+    };
     /**
      * The resolved output: format, width, height, fps, …
      */
-    readonly output: unknown;
+    readonly output: {
+        /**
+         * mp4 by default.
+         */
+        format: 'mp4' | 'webm' | 'gif' | 'png' | 'jpg';
+        /**
+         * Pixels, at most RENDER_MAX_WIDTH (3840 by default); even for mp4 and webm. Without it: the template's, or scaled from height.
+         */
+        width: number;
+        /**
+         * Pixels, at most RENDER_MAX_HEIGHT (3840 by default); even for mp4 and webm. Without it: the template's, or scaled from width.
+         */
+        height: number;
+        /**
+         * Frames per second, at most RENDER_MAX_FPS; the template's by default.
+         */
+        fps: number;
+        /**
+         * standard by default.
+         */
+        quality: 'draft' | 'standard' | 'high';
+        /**
+         * png and jpg only: the frame to render, 0-based (0 by default).
+         */
+        frame: number | null;
+    };
     readonly progress: number;
     readonly error: RenderError | null;
     readonly outputSize: number | null;
@@ -812,11 +984,41 @@ export type RenderJobWithOutput = {
     readonly priority: RenderPriorityEnum;
     readonly engine: string;
     readonly livemode: boolean;
-    readonly inputProps: unknown;
+    /**
+     * The template's props by their own names (never re-cased), checked against its inputSchema.
+     */
+    readonly inputProps: {
+        [key: string]: unknown;
+    };
     /**
      * The resolved output: format, width, height, fps, …
      */
-    readonly output: unknown;
+    readonly output: {
+        /**
+         * mp4 by default.
+         */
+        format: 'mp4' | 'webm' | 'gif' | 'png' | 'jpg';
+        /**
+         * Pixels, at most RENDER_MAX_WIDTH (3840 by default); even for mp4 and webm. Without it: the template's, or scaled from height.
+         */
+        width: number;
+        /**
+         * Pixels, at most RENDER_MAX_HEIGHT (3840 by default); even for mp4 and webm. Without it: the template's, or scaled from width.
+         */
+        height: number;
+        /**
+         * Frames per second, at most RENDER_MAX_FPS; the template's by default.
+         */
+        fps: number;
+        /**
+         * standard by default.
+         */
+        quality: 'draft' | 'standard' | 'high';
+        /**
+         * png and jpg only: the frame to render, 0-based (0 by default).
+         */
+        frame: number | null;
+    };
     readonly progress: number;
     readonly error: RenderError | null;
     readonly outputSize: number | null;
@@ -1048,7 +1250,35 @@ export type AutomationCreateRequestWritable = {
             default?: unknown;
         };
     };
-    output?: unknown | null;
+    /**
+     * The file to produce; every key is optional (null or {}: an mp4 as the template says). Give it with allow_null.
+     */
+    output?: {
+        /**
+         * mp4 by default.
+         */
+        format?: 'mp4' | 'webm' | 'gif' | 'png' | 'jpg';
+        /**
+         * Pixels, at most RENDER_MAX_WIDTH (3840 by default); even for mp4 and webm. Without it: the template's, or scaled from height.
+         */
+        width?: number;
+        /**
+         * Pixels, at most RENDER_MAX_HEIGHT (3840 by default); even for mp4 and webm. Without it: the template's, or scaled from width.
+         */
+        height?: number;
+        /**
+         * Frames per second, at most RENDER_MAX_FPS; the template's by default.
+         */
+        fps?: number;
+        /**
+         * standard by default.
+         */
+        quality?: 'draft' | 'standard' | 'high';
+        /**
+         * png and jpg only: the frame to render, 0-based (0 by default).
+         */
+        frame?: number;
+    } | null;
     priority?: RenderPriorityEnum;
     /**
      * Your own string map: at most 50 keys of 1-40 characters, values up to 500.
@@ -1197,7 +1427,35 @@ export type PatchedAutomationUpdateRequestWritable = {
             default?: unknown;
         };
     };
-    output?: unknown | null;
+    /**
+     * The file to produce; every key is optional (null or {}: an mp4 as the template says). Give it with allow_null.
+     */
+    output?: {
+        /**
+         * mp4 by default.
+         */
+        format?: 'mp4' | 'webm' | 'gif' | 'png' | 'jpg';
+        /**
+         * Pixels, at most RENDER_MAX_WIDTH (3840 by default); even for mp4 and webm. Without it: the template's, or scaled from height.
+         */
+        width?: number;
+        /**
+         * Pixels, at most RENDER_MAX_HEIGHT (3840 by default); even for mp4 and webm. Without it: the template's, or scaled from width.
+         */
+        height?: number;
+        /**
+         * Frames per second, at most RENDER_MAX_FPS; the template's by default.
+         */
+        fps?: number;
+        /**
+         * standard by default.
+         */
+        quality?: 'draft' | 'standard' | 'high';
+        /**
+         * png and jpg only: the frame to render, 0-based (0 by default).
+         */
+        frame?: number;
+    } | null;
     priority?: RenderPriorityEnum;
     /**
      * Your own string map: at most 50 keys of 1-40 characters, values up to 500.

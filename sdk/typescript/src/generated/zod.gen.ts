@@ -110,7 +110,24 @@ export const zAttempt = z.object({
 
 export const zAutomationDryRun = z.object({
     input: z.unknown(),
-    output: z.unknown()
+    output: z.object({
+        format: z.enum([
+            'mp4',
+            'webm',
+            'gif',
+            'png',
+            'jpg'
+        ]),
+        width: z.int().gte(1),
+        height: z.int().gte(1),
+        fps: z.number().gt(0),
+        quality: z.enum([
+            'draft',
+            'standard',
+            'high'
+        ]),
+        frame: z.int().gte(0).nullable()
+    })
 });
 
 export const zAutomationRunError = z.object({
@@ -497,7 +514,24 @@ export const zAutomation = z.object({
         timezone: z.string().optional(),
         default: z.unknown().optional()
     })).readonly(),
-    output: z.unknown().nullable(),
+    output: z.object({
+        format: z.enum([
+            'mp4',
+            'webm',
+            'gif',
+            'png',
+            'jpg'
+        ]).optional(),
+        width: z.int().gte(1).optional(),
+        height: z.int().gte(1).optional(),
+        fps: z.number().gt(0).optional(),
+        quality: z.enum([
+            'draft',
+            'standard',
+            'high'
+        ]).optional(),
+        frame: z.int().gte(0).optional()
+    }).readonly().nullable(),
     priority: zRenderPriorityEnum.readonly(),
     metadata: z.unknown(),
     lastRunAt: z.iso.datetime({ offset: true }).readonly().nullable(),
@@ -544,7 +578,24 @@ export const zAutomationCreateRequest = z.object({
         timezone: z.string().optional(),
         default: z.unknown().optional()
     })).optional(),
-    output: z.unknown().nullish(),
+    output: z.object({
+        format: z.enum([
+            'mp4',
+            'webm',
+            'gif',
+            'png',
+            'jpg'
+        ]).optional(),
+        width: z.int().gte(1).optional(),
+        height: z.int().gte(1).optional(),
+        fps: z.number().gt(0).optional(),
+        quality: z.enum([
+            'draft',
+            'standard',
+            'high'
+        ]).optional(),
+        frame: z.int().gte(0).optional()
+    }).nullish(),
     priority: zRenderPriorityEnum.optional().default('normal'),
     metadata: z.record(z.string(), z.string().max(500)).optional()
 });
@@ -594,7 +645,24 @@ export const zPatchedAutomationUpdateRequest = z.object({
         timezone: z.string().optional(),
         default: z.unknown().optional()
     })).optional(),
-    output: z.unknown().nullish(),
+    output: z.object({
+        format: z.enum([
+            'mp4',
+            'webm',
+            'gif',
+            'png',
+            'jpg'
+        ]).optional(),
+        width: z.int().gte(1).optional(),
+        height: z.int().gte(1).optional(),
+        fps: z.number().gt(0).optional(),
+        quality: z.enum([
+            'draft',
+            'standard',
+            'high'
+        ]).optional(),
+        frame: z.int().gte(0).optional()
+    }).nullish(),
     priority: zRenderPriorityEnum.optional().default('normal'),
     metadata: z.record(z.string(), z.string().max(500)).optional()
 });
@@ -604,8 +672,25 @@ export const zPatchedAutomationUpdateRequest = z.object({
  */
 export const zRenderCreateRequest = z.object({
     templateId: z.string().min(1).max(40),
-    inputProps: z.unknown().optional(),
-    output: z.unknown().optional(),
+    inputProps: z.record(z.string(), z.unknown()).optional(),
+    output: z.object({
+        format: z.enum([
+            'mp4',
+            'webm',
+            'gif',
+            'png',
+            'jpg'
+        ]).optional(),
+        width: z.int().gte(1).optional(),
+        height: z.int().gte(1).optional(),
+        fps: z.number().gt(0).optional(),
+        quality: z.enum([
+            'draft',
+            'standard',
+            'high'
+        ]).optional(),
+        frame: z.int().gte(0).optional()
+    }).nullish(),
     priority: zRenderPriorityEnum.optional().default('normal'),
     webhookUrl: z.string().max(2048).optional().default(''),
     metadata: z.record(z.string(), z.unknown()).optional()
@@ -640,8 +725,25 @@ export const zRenderJob = z.object({
     priority: zRenderPriorityEnum.readonly(),
     engine: z.string().readonly(),
     livemode: z.boolean().readonly(),
-    inputProps: z.unknown(),
-    output: z.unknown(),
+    inputProps: z.record(z.string(), z.unknown()).readonly(),
+    output: z.object({
+        format: z.enum([
+            'mp4',
+            'webm',
+            'gif',
+            'png',
+            'jpg'
+        ]),
+        width: z.int().gte(1),
+        height: z.int().gte(1),
+        fps: z.number().gt(0),
+        quality: z.enum([
+            'draft',
+            'standard',
+            'high'
+        ]),
+        frame: z.int().gte(0).nullable()
+    }).readonly(),
     progress: z.number().readonly(),
     error: zRenderError.nullable(),
     outputSize: z.int().readonly().nullable(),
@@ -698,8 +800,25 @@ export const zRenderJobWithOutput = z.object({
     priority: zRenderPriorityEnum.readonly(),
     engine: z.string().readonly(),
     livemode: z.boolean().readonly(),
-    inputProps: z.unknown(),
-    output: z.unknown(),
+    inputProps: z.record(z.string(), z.unknown()).readonly(),
+    output: z.object({
+        format: z.enum([
+            'mp4',
+            'webm',
+            'gif',
+            'png',
+            'jpg'
+        ]),
+        width: z.int().gte(1),
+        height: z.int().gte(1),
+        fps: z.number().gt(0),
+        quality: z.enum([
+            'draft',
+            'standard',
+            'high'
+        ]),
+        frame: z.int().gte(0).nullable()
+    }).readonly(),
     progress: z.number().readonly(),
     error: zRenderError.nullable(),
     outputSize: z.int().readonly().nullable(),
@@ -889,7 +1008,24 @@ export const zAutomationCreateRequestWritable = z.object({
         timezone: z.string().optional(),
         default: z.unknown().optional()
     })).optional(),
-    output: z.unknown().nullish(),
+    output: z.object({
+        format: z.enum([
+            'mp4',
+            'webm',
+            'gif',
+            'png',
+            'jpg'
+        ]).optional(),
+        width: z.int().gte(1).optional(),
+        height: z.int().gte(1).optional(),
+        fps: z.number().gt(0).optional(),
+        quality: z.enum([
+            'draft',
+            'standard',
+            'high'
+        ]).optional(),
+        frame: z.int().gte(0).optional()
+    }).nullish(),
     priority: zRenderPriorityEnum.optional().default('normal'),
     metadata: z.record(z.string(), z.string().max(500)).optional()
 });
@@ -979,7 +1115,24 @@ export const zPatchedAutomationUpdateRequestWritable = z.object({
         timezone: z.string().optional(),
         default: z.unknown().optional()
     })).optional(),
-    output: z.unknown().nullish(),
+    output: z.object({
+        format: z.enum([
+            'mp4',
+            'webm',
+            'gif',
+            'png',
+            'jpg'
+        ]).optional(),
+        width: z.int().gte(1).optional(),
+        height: z.int().gte(1).optional(),
+        fps: z.number().gt(0).optional(),
+        quality: z.enum([
+            'draft',
+            'standard',
+            'high'
+        ]).optional(),
+        frame: z.int().gte(0).optional()
+    }).nullish(),
     priority: zRenderPriorityEnum.optional().default('normal'),
     metadata: z.record(z.string(), z.string().max(500)).optional()
 });
