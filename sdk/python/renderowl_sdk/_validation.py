@@ -63,6 +63,10 @@ def schema_errors(value: Any, schema: Mapping[str, Any], path: str = "") -> list
             fail(f"Must be at least {schema['minimum']}.")
         if "maximum" in schema and value > schema["maximum"]:
             fail(f"Must be at most {schema['maximum']}.")
+        if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
+            fail(f"Must be above {schema['exclusiveMinimum']}.")
+        if "exclusiveMaximum" in schema and value >= schema["exclusiveMaximum"]:
+            fail(f"Must be below {schema['exclusiveMaximum']}.")
     if isinstance(value, (list, tuple)):
         if "maxItems" in schema and len(value) > schema["maxItems"]:
             fail(f"At most {schema['maxItems']} items.")

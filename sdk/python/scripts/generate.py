@@ -25,7 +25,8 @@ TARGET = SDK / "renderowl_sdk" / "_models.py"
 # Operations an API-key client never calls: the renderer's callback and the unauthenticated automation hook.
 SKIPPED_OPERATIONS = {"renders_remote_callback", "hooks_create"}
 SCHEMA_KEYWORDS = {
-    "type", "enum", "minLength", "maxLength", "pattern", "minimum", "maximum", "minItems", "maxItems",
+    "type", "enum", "minLength", "maxLength", "pattern", "minimum", "maximum", "exclusiveMinimum",
+    "exclusiveMaximum", "minItems", "maxItems",
     "maxProperties", "propertyNames", "additionalProperties", "required", "properties", "items", "oneOf",
     "anyOf", "allOf", "readOnly", "writeOnly",
 }

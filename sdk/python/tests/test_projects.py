@@ -125,3 +125,13 @@ def test_a_base_url_that_is_not_http_is_refused_at_once():
         with pytest.raises(RenderowlError) as caught:
             Renderowl(api_key="rwl_test_" + "a" * 40, base_url=base_url)
         assert caught.value.code == "invalid_base_url"
+
+
+def test_a_render_output_the_api_would_refuse_is_refused_before_sending_naming_the_setting():
+    offline = Renderowl(api_key="rwl_test_" + "a" * 40, base_url="http://127.0.0.1:9", max_retries=0)
+    cases = [({"format": "avi"}, "output.format"), ({"width": 0}, "output.width"), ({"fps": 0}, "output.fps"),
+             ({"quality": "best"}, "output.quality"), ({"colour": "red"}, "output.colour")]
+    for output, field in cases:
+        with pytest.raises(ValidationError) as caught:
+            offline.renders.submit("prj_x", template_id="ast_x", output=output)
+        assert caught.value.status is None and caught.value.errors[0]["field"] == field, output

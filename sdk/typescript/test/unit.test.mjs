@@ -35,6 +35,18 @@ test('an unknown field is refused before sending, at any depth', async () => {
   });
 });
 
+test('a render output the API would refuse is refused before sending, naming the setting', async () => {
+  const cases = [[{format: 'avi'}, 'output.format'], [{width: 0}, 'output.width'], [{fps: 0}, 'output.fps'],
+    [{quality: 'best'}, 'output.quality'], [{colour: 'red'}, 'output.colour']];
+  for (const [output, field] of cases) {
+    await assert.rejects(offline.renders.submit('prj_x', {templateId: 'ast_x', output}), (error) => {
+      assert.ok(error instanceof RenderowlValidationError);
+      assert.equal(error.errors[0].field, field, JSON.stringify(output));
+      return true;
+    });
+  }
+});
+
 test('an asset size is a number of bytes: a string, a bigint or 0 is refused before sending, as a number', async () => {
   const asset = {type: 'video', name: 'clip.mp4', contentType: 'video/mp4'};
   for (const size of ['10', 10n, 0, 1.5]) {
