@@ -124,7 +124,7 @@ class Renderowl:
 
         def fetch(cursor: str | None) -> Page[Any]:
             result = self.request(operation_id, path=path, query={**query, "cursor": cursor})
-            return Page(result.data or [], result.has_more, result.next_cursor, fetch)
+            return Page(result.data or [], result.has_more, result.next_cursor, fetch, cursor)
 
         return fetch(query.pop("cursor", None))
 

@@ -17,6 +17,7 @@ from renderowl_sdk import (
     ConflictError,
     RateLimitError,
     Renderowl,
+    RenderowlError,
     ServerError,
     ValidationError,
 )
@@ -346,3 +347,15 @@ def test_a_newer_servers_field_and_enum_value_do_not_break_this_client(flaky):
     job = client.renders.get("rnd_1")
     assert (job.status, job.stage, job.extra) == ("paused", "thawing", {"carbonGrams": 12})
     assert job.error.extra == {"hint": "new"} and job.to_dict() == newer
+
+
+def test_a_page_whose_next_cursor_is_its_own_is_an_error_not_an_endless_walk(flaky):
+    page = {"data": [PROJECT], "hasMore": True, "nextCursor": "again"}
+    server, client = flaky([(200, page, {}), (200, page, {}), (200, page, {})])
+    seen = []
+    with pytest.raises(RenderowlError) as caught:
+        for project in client.projects.list():
+            seen.append(project.id)
+    assert caught.value.code == "invalid_response"
+    assert seen == ["prj_fake", "prj_fake"]  # the first page, then the page "again" that names itself
+    assert len(server.seen) == 2

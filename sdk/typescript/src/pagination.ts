@@ -1,3 +1,5 @@
+import {RenderowlError} from './errors.js';
+
 /** What every list endpoint answers: one page of items and how to get the next. */
 export interface PageData<T> {
   data: T[];
@@ -12,19 +14,31 @@ export class Page<T> implements PageData<T>, AsyncIterable<T> {
   readonly data: T[];
   readonly hasMore: boolean;
   readonly nextCursor: string | null;
+  /** The cursor this page was asked for with (undefined: the first page). */
+  readonly cursor: string | undefined;
   readonly #fetchPage: FetchPage<T>;
 
-  constructor(data: PageData<T>, fetchPage: FetchPage<T>) {
+  constructor(data: PageData<T>, fetchPage: FetchPage<T>, cursor?: string) {
     this.data = data.data;
     this.hasMore = data.hasMore;
     this.nextCursor = data.nextCursor;
+    this.cursor = cursor;
     this.#fetchPage = fetchPage;
   }
 
-  /** The next page, or null after the last one. */
+  /**
+   * The next page, or null after the last one. A next cursor equal to this page's own would fetch the same
+   * page for ever (a broken proxy or server): that is a RenderowlError `invalid_response`, not an endless loop.
+   */
   async nextPage(): Promise<Page<T> | null> {
     if (!this.hasMore || !this.nextCursor) return null;
-    return new Page(await this.#fetchPage(this.nextCursor), this.#fetchPage);
+    if (this.nextCursor === this.cursor) {
+      throw new RenderowlError(
+        'The API answered a page whose next cursor is the cursor it was asked for; paging would not end.',
+        {code: 'invalid_response'},
+      );
+    }
+    return new Page(await this.#fetchPage(this.nextCursor), this.#fetchPage, this.nextCursor);
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<T> {
@@ -51,7 +65,7 @@ export class PagePromise<T> implements PromiseLike<Page<T>>, AsyncIterable<T> {
   }
 
   #page(): Promise<Page<T>> {
-    this.#first ??= this.#fetchPage(this.#cursor).then((data) => new Page(data, this.#fetchPage));
+    this.#first ??= this.#fetchPage(this.#cursor).then((data) => new Page(data, this.#fetchPage, this.#cursor));
     return this.#first;
   }
 

@@ -179,6 +179,16 @@ test('pages follow nextCursor with the same filters', async () => {
   assert.deepEqual(server.requests.map((r) => r.url), ['/v1/projects?limit=2&sort=name', '/v1/projects?limit=2&sort=name&cursor=c1']);
 });
 
+test('a page whose next cursor is its own is an invalid_response error, not an endless walk', async () => {
+  answer = (request, res) => json(res, 200, {data: [PROJECT], hasMore: true, nextCursor: 'again'});
+  const ids = [];
+  await assert.rejects(
+    (async () => { for await (const project of client().projects.list({cursor: 'again'})) ids.push(project.id); })(),
+    (error) => error instanceof RenderowlError && error.code === 'invalid_response',
+  );
+  assert.deepEqual(ids, [PROJECT.id]);
+});
+
 function sse(response, events) {
   response.writeHead(200, {'Content-Type': 'text/event-stream'});
   response.end(`retry: 2000\n\n${events.map(([id, job]) => `id: ${id}\ndata: ${JSON.stringify(job)}\n\n`).join(': keepalive\n\n')}`);
