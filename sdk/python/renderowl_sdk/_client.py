@@ -142,7 +142,7 @@ class Renderowl:
         path_params = dict(path_params or {})
         for name, schema in operation["path_params"].items():
             if name not in path_params or path_params[name] is None:
-                raise _errors.ValidationError(f"Missing {name}.", code="invalid_request",
+                raise _errors.ValidationError(f"Missing {name}.", code="validation_error",
                                               errors=[{"field": name, "message": "This field is required."}])
             validate(path_params[name], schema, what=f"path parameter {name}", path=name)
         url = operation["path"]
@@ -157,7 +157,7 @@ class Renderowl:
             if key not in operation["query"]:
                 allowed = ", ".join(operation["query"]) or "none"
                 raise _errors.ValidationError(
-                    f"Unknown query parameter {key}; this list takes: {allowed}.", code="invalid_request",
+                    f"Unknown query parameter {key}; this list takes: {allowed}.", code="validation_error",
                     errors=[{"field": key, "message": "Unknown query parameter."}],
                 )
             validate(value, operation["query"][key], what=f"query parameter {key}", path=key)

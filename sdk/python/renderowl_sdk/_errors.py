@@ -59,7 +59,7 @@ class ConflictError(APIStatusError):
 
 class ValidationError(APIStatusError):
     """400 or 422: the request is invalid; `errors` names each field at fault. Also raised before sending
-    when a request fails the API's schema (then `status` is None and `code` is `invalid_request`)."""
+    when a request fails the API's schema (then `status` is None and `code` is `validation_error`)."""
 
 
 class RateLimitError(APIStatusError):

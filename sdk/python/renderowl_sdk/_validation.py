@@ -111,11 +111,11 @@ def _object_errors(value: Mapping[str, Any], schema: Mapping[str, Any], path: st
 
 
 def validate(value: Any, schema: Mapping[str, Any], *, what: str, path: str = "") -> None:
-    """Raise ValidationError (status None, code invalid_request) naming every field that fails `schema`."""
+    """Raise ValidationError (status None, code validation_error) naming every field that fails `schema`."""
     errors = schema_errors(value, schema, path)
     if errors:
         detail = "; ".join(f"{e['field']}: {e['message']}" if e["field"] else e["message"] for e in errors)
-        raise ValidationError(f"Invalid {what}, not sent: {detail}", code="invalid_request", errors=errors)
+        raise ValidationError(f"Invalid {what}, not sent: {detail}", code="validation_error", errors=errors)
 
 
 def json_body(value: Any, *, what: str) -> bytes:
@@ -125,7 +125,7 @@ def json_body(value: Any, *, what: str) -> bytes:
     problem = _unencodable(value, "", set())
     if problem:
         field, message = problem
-        raise ValidationError(f"Invalid {what}, not sent: {field or 'body'}: {message}", code="invalid_request",
+        raise ValidationError(f"Invalid {what}, not sent: {field or 'body'}: {message}", code="validation_error",
                               errors=[{"field": field or None, "message": message}])
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
 

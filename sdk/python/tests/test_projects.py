@@ -67,7 +67,7 @@ def test_invalid_requests_are_refused_before_sending(client):
         offline.projects.create(name="x" * 201, slug="Not A Slug", metadata={"team": 7})
     fields = {error["field"] for error in caught.value.errors}
     assert fields == {"name", "slug", "metadata.team"}
-    assert caught.value.status is None and caught.value.code == "invalid_request"
+    assert caught.value.status is None and caught.value.code == "validation_error"
     assert "name: Must be at most 200 characters" in str(caught.value)
     with pytest.raises(ValidationError, match="Unknown query parameter"):
         offline.paginate("projects_list", colour="blue")

@@ -117,12 +117,12 @@ class Assets(Resource):
         """
         source = _Source(file, name)
         if not source.name:
-            raise _errors.ValidationError("Give the asset a name= (the file has none).", code="invalid_request",
+            raise _errors.ValidationError("Give the asset a name= (the file has none).", code="validation_error",
                                           errors=[{"field": "name", "message": "This field is required."}])
         content_type = content_type or guess_content_type(source.name, type)
         if not content_type:
             raise _errors.ValidationError(
-                f"Cannot tell the content type of {source.name!r}: pass content_type=.", code="invalid_request",
+                f"Cannot tell the content type of {source.name!r}: pass content_type=.", code="validation_error",
                 errors=[{"field": "contentType", "message": "This field is required."}])
         type = type or type_for_content_type(content_type)
         created = self.create(project_id, type=type, name=source.name, content_type=content_type, size=source.size,
