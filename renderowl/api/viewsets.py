@@ -58,6 +58,18 @@ class TenantViewSet(viewsets.GenericViewSet):
         """Hook: narrow the organization's queryset (live rows only, filters). Override this."""
         return queryset
 
+    def paginate_queryset(self, queryset):
+        """A page of rows (dicts of the serializer's columns) when the serializer can write them, else of instances.
+
+        A row skips the model instance Django builds per row, and the columns the response does not show.
+        """
+        row_columns = getattr(self.get_serializer_class(), "row_columns", None)
+        columns = row_columns() if row_columns is not None else None
+        if columns is not None:
+            pk = queryset.model._meta.pk.attname
+            queryset = queryset.values(*dict.fromkeys([*columns, *self.sort_fields.values(), pk]))
+        return super().paginate_queryset(queryset)
+
     def created_location(self, data):
         """The path of what a 201 created, for its Location header: this router's detail route of `data["id"]`.
 
