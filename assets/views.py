@@ -25,7 +25,7 @@ from assets.services import (
     asset_upload_url,
 )
 from projects.services import projects_live
-from renderowl.api.viewsets import TenantViewSet
+from renderowl.api.viewsets import ListModelMixin, TenantViewSet
 from renderowl.errors import Invalid
 from renderowl.text import storable_text
 
@@ -34,7 +34,7 @@ def live_project(request, project_id):
     return get_object_or_404(projects_live(organization_id=request.user.organization_id), pk=project_id)
 
 
-class ProjectAssetViewSet(mixins.ListModelMixin, TenantViewSet):
+class ProjectAssetViewSet(ListModelMixin, TenantViewSet):
     """A project's assets: upload new ones, list them."""
 
     queryset = Asset.objects.all()

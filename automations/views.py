@@ -33,11 +33,11 @@ from automations.services import (
 )
 from projects.services import projects_live
 from renderowl.api.errors import ApiError
-from renderowl.api.viewsets import TenantViewSet
+from renderowl.api.viewsets import ListModelMixin, TenantViewSet
 from renderowl.errors import Invalid
 
 
-class ProjectAutomationViewSet(mixins.ListModelMixin, TenantViewSet):
+class ProjectAutomationViewSet(ListModelMixin, TenantViewSet):
     """A project's automations: create one, list them."""
 
     queryset = Automation.objects.all()
@@ -122,7 +122,7 @@ class AutomationViewSet(mixins.RetrieveModelMixin, TenantViewSet):
         return Response(AutomationSerializer(automation_rotate_hook_token(automation=automation)).data)
 
 
-class AutomationRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+class AutomationRunViewSet(ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     """Runs: an automation's history (filterable by status), and one run."""
 
     queryset = AutomationRun.objects.all()

@@ -12,10 +12,10 @@ from projects.serializers import (
     WebhookSecretSerializer,
 )
 from projects.services import project_create, project_delete, project_update, project_webhook_secret_rotate
-from renderowl.api.viewsets import TenantViewSet
+from renderowl.api.viewsets import ListModelMixin, TenantViewSet
 
 
-class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+class ProjectViewSet(ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
     """Projects group assets, renders and automations, and hold the webhook signing secret."""
 
     queryset = Project.objects.all()

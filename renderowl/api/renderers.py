@@ -22,8 +22,14 @@ _PRESERVED = frozenset(PRESERVED_FIELDS)
 _CONTAINERS = (dict, list, tuple)
 
 
+class CamelCaseRows(list):
+    """Rows already written in camelCase (renderowl.api.serializers.ModelSerializer.camel_case_rows): sent as they are."""
+
+
 def camelize(data):
     """Recursively camelCase the keys of dicts, leaving the contents of PRESERVED_FIELDS untouched."""
+    if type(data) is CamelCaseRows:
+        return data
     if isinstance(data, dict):
         # The common values (strings, numbers, None) are kept without a call: a page has 100 rows of them.
         return {

@@ -16,6 +16,7 @@ from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
 from rest_framework.settings import api_settings
 
+from renderowl.api.renderers import PRESERVED_FIELDS, CamelCaseRows, camel_key, camelize
 from renderowl.text import storable_text
 
 METADATA_MAX_KEYS = 50
@@ -230,6 +231,28 @@ class RepresentationPlan:
     fields: tuple
     # Every field reads one column and needs nothing else of the instance: rows of .values(*columns) will do.
     columns: tuple | None
+    # For such rows: (camelCase key, column, writer of the value as the renderer would send it), per field.
+    wire_writers: tuple | None
+
+
+def _wire_writer(planned):
+    """A function writing one value of `planned` as `to_representation` and then the renderer's camelize would."""
+    field, kept = planned.field, planned.kept
+    # A customer's map keeps its keys; a scalar has none to re-case.
+    keep_keys = planned.key in PRESERVED_FIELDS
+
+    def write(value):
+        if value is None:
+            return None
+        if kept is _ANY or type(value) is kept:
+            written = value
+        elif kept is _DATETIME and type(value) is datetime and value.utcoffset() == ZERO:
+            return utc_isoformat(value)
+        else:
+            written = field.to_representation(value)
+        return written if keep_keys or not isinstance(written, (dict, list, tuple)) else camelize(written)
+
+    return write
 
 
 _plans = {}
@@ -288,12 +311,20 @@ class ModelSerializer(serializers.ModelSerializer):
             cls.to_representation is ModelSerializer.to_representation
         )
         columns = tuple(item.attname for item in planned) if instance_free else None
-        return RepresentationPlan(fields=tuple(planned), columns=columns)
+        wire_writers = tuple((camel_key(item.key), item.attname, _wire_writer(item)) for item in planned)
+        return RepresentationPlan(fields=tuple(planned), columns=columns, wire_writers=wire_writers if columns else None)
 
     @classmethod
     def row_columns(cls):
         """The columns whose `.values()` rows this serializer writes as it writes instances, or None if it needs instances."""
         return cls.representation_plan().columns
+
+    @classmethod
+    def camel_case_rows(cls, rows):
+        """Rows of `.values(*row_columns())` as the API sends them, in one pass: what the renderer would make of
+        `cls(rows, many=True).data`, without the snake_case dicts it would re-key one by one."""
+        writers = cls.representation_plan().wire_writers
+        return CamelCaseRows([{key: write(row[column]) for key, column, write in writers} for row in rows])
 
     def to_representation(self, instance):
         is_row = type(instance) is dict

@@ -144,3 +144,20 @@ def test_rows_of_the_serializers_columns_are_written_as_their_instances(tenant):
     assert AssetSerializer.row_columns() is None
     assert RenderJobWithOutputSerializer.row_columns() is None
     assert RenderJobSerializer.row_columns() is not None
+
+
+def test_rows_written_straight_to_camel_case_are_what_the_renderer_would_send():
+    endpoint = WebhookEndpoint(
+        id="whe_1", organization_id=uuid.uuid4(), url="https://example.com/", events=["render.*"],
+        project_ids=["prj_1"], created_at=AT, updated_at=ELSEWHERE,
+    )
+    jobs = render_jobs()
+    jobs[0].output = {"format": "mp4", "frame_rate": {"per_second": 30}}  # not the customer's: re-cased
+    for serializer_class, instances in ((RenderJobSerializer, jobs), (WebhookEndpointSerializer, [endpoint])):
+        rows = [{column: getattr(instance, column) for column in serializer_class.row_columns()} for instance in instances]
+        straight = serializer_class.camel_case_rows(rows)
+        assert json.dumps(straight) == json.dumps(camelize(serializer_class(rows, many=True).data))
+        assert camelize(straight) is straight  # the renderer sends them as they are
+    first = RenderJobSerializer.camel_case_rows([{c: getattr(jobs[0], c) for c in RenderJobSerializer.row_columns()}])[0]
+    assert first["inputProps"] == {"first_name": "Ann", "nested": {"a_b": 1}}  # the customer's keys, as sent
+    assert first["output"] == {"format": "mp4", "frameRate": {"perSecond": 30}}
