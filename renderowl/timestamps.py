@@ -20,7 +20,8 @@ class IsoTimestamptzLoader(BaseTzLoader):
             value = datetime.fromisoformat(str(data, "ascii"))
         except ValueError:
             return super().load(data)
-        return value.replace(tzinfo=self.timezone)
+        # PostgreSQL's UTC text parses to the UTC singleton, Django's zone for a UTC connection: nothing to replace.
+        return value if value.tzinfo is self.timezone else value.replace(tzinfo=self.timezone)
 
 
 def register_iso_timestamptz_loader(sender, connection, **kwargs):
