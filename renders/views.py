@@ -3,7 +3,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import mixins, serializers, status
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -14,7 +14,7 @@ from renderowl.api.errors import PROBLEM_CONTENT_TYPE, ApiError
 from renderowl.api.renderers import ProblemJSONContentNegotiation
 from renderowl.api.schema import ProblemSerializer
 from renderowl.api.throttling import AddressRateThrottle
-from renderowl.api.viewsets import ListModelMixin, TenantViewSet
+from renderowl.api.viewsets import ListModelMixin, RetrieveModelMixin, TenantViewSet
 from renderowl.errors import Invalid
 from renders.callbacks import MAX_CALLBACK_BYTES, callback_signature_valid, render_remote_callback
 from renders.models import RenderJob
@@ -97,7 +97,7 @@ class ProjectRenderViewSet(ListModelMixin, TenantViewSet):
         return reverse("render-detail", kwargs={"pk": data["id"]})
 
 
-class RenderViewSet(mixins.RetrieveModelMixin, TenantViewSet):
+class RenderViewSet(RetrieveModelMixin, TenantViewSet):
     """One render: read it (with a signed outputUrl once completed), follow its events, cancel it."""
 
     queryset = RenderJob.objects.all()

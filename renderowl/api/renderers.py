@@ -26,9 +26,13 @@ class CamelCaseRows(list):
     """Rows already written in camelCase (renderowl.api.serializers.ModelSerializer.camel_case_rows): sent as they are."""
 
 
+class CamelCaseRow(dict):
+    """One such row: sent as it is."""
+
+
 def camelize(data):
     """Recursively camelCase the keys of dicts, leaving the contents of PRESERVED_FIELDS untouched."""
-    if type(data) is CamelCaseRows:
+    if type(data) is CamelCaseRows or type(data) is CamelCaseRow:
         return data
     if isinstance(data, dict):
         # The common values (strings, numbers, None) are kept without a call: a page has 100 rows of them.

@@ -7,12 +7,14 @@ import json
 from django.db import transaction
 from django.urls import reverse
 from rest_framework import mixins, status, viewsets
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from renderowl.api.converters import RESOURCE_ID_PATTERN
 from renderowl.api.errors import ApiError, InvalidRequest
 from renderowl.api.idempotency import IdempotentReplay, idempotency_begin
 from renderowl.api.pagination import PAGINATION_PARAMS, KeysetPagination
+from renderowl.api.renderers import CamelCaseRow
 from renderowl.api.throttling import rate_limit_headers
 from renderowl.tenancy import activate_organization
 
@@ -25,6 +27,19 @@ class ListModelMixin(mixins.ListModelMixin):
             return super().list(request, *args, **kwargs)
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(self.get_serializer_class().camel_case_rows(page))
+
+
+class RetrieveModelMixin(mixins.RetrieveModelMixin):
+    """DRF's retrieve; when the serializer writes rows, the row of its columns is written straight to camelCase."""
+
+    def retrieve(self, request, *args, **kwargs):
+        columns = self.row_columns()
+        if columns is None:
+            return super().retrieve(request, *args, **kwargs)
+        lookup = {self.lookup_field: self.kwargs[self.lookup_url_kwarg or self.lookup_field]}
+        row = get_object_or_404(self.filter_queryset(self.get_queryset()).values(*columns), **lookup)
+        self.check_object_permissions(request, row)
+        return Response(CamelCaseRow(self.get_serializer_class().camel_case_rows([row])[0]))
 
 
 class TenantViewSet(viewsets.GenericViewSet):

@@ -161,3 +161,11 @@ def test_rows_written_straight_to_camel_case_are_what_the_renderer_would_send():
     first = RenderJobSerializer.camel_case_rows([{c: getattr(jobs[0], c) for c in RenderJobSerializer.row_columns()}])[0]
     assert first["inputProps"] == {"first_name": "Ann", "nested": {"a_b": 1}}  # the customer's keys, as sent
     assert first["output"] == {"format": "mp4", "frameRate": {"perSecond": 30}}
+
+
+def test_a_project_read_as_a_row_is_the_project_the_api_wrote(tenant):
+    created = tenant.create_project(name="Row read", metadata={"campaign_id": "x"})
+    read = tenant.client.get(f"/v1/projects/{created['id']}")
+    assert read.status_code == 200
+    assert read.json() == {key: value for key, value in created.items() if key != "webhookSecret"}
+    assert read.json()["metadata"] == {"campaign_id": "x"}  # the customer's keys, as sent
