@@ -5,6 +5,7 @@ from rest_framework import serializers
 from assets.models import Asset
 from renderowl.api.serializers import (
     BoundedListField,
+    ModelSerializer,
     NonBlankCharField,
     StrictCharField,
     StrictIntegerField,
@@ -20,7 +21,7 @@ class AssetErrorSerializer(serializers.Serializer):
     message = serializers.CharField(help_text="What is wrong with the file and how to fix it.")
 
 
-class AssetSerializer(serializers.ModelSerializer):
+class AssetSerializer(ModelSerializer):
     """An asset as the API returns it (and as its events carry it)."""
 
     project_id = serializers.CharField(read_only=True)

@@ -2,7 +2,7 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -25,7 +25,7 @@ from assets.services import (
     asset_upload_url,
 )
 from projects.services import projects_live
-from renderowl.api.viewsets import TenantViewSet
+from renderowl.api.viewsets import ListModelMixin, RetrieveModelMixin, TenantViewSet
 from renderowl.errors import Invalid
 from renderowl.text import storable_text
 
@@ -34,7 +34,7 @@ def live_project(request, project_id):
     return get_object_or_404(projects_live(organization_id=request.user.organization_id), pk=project_id)
 
 
-class ProjectAssetViewSet(mixins.ListModelMixin, TenantViewSet):
+class ProjectAssetViewSet(ListModelMixin, TenantViewSet):
     """A project's assets: upload new ones, list them."""
 
     queryset = Asset.objects.all()
@@ -85,7 +85,7 @@ class ProjectAssetViewSet(mixins.ListModelMixin, TenantViewSet):
         return reverse("asset-detail", kwargs={"pk": data["asset"]["id"]})
 
 
-class AssetViewSet(mixins.RetrieveModelMixin, TenantViewSet):
+class AssetViewSet(RetrieveModelMixin, TenantViewSet):
     """One asset: read it (with a download URL on request), change its labels, delete it."""
 
     queryset = Asset.objects.all()

@@ -1,7 +1,7 @@
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -33,11 +33,11 @@ from automations.services import (
 )
 from projects.services import projects_live
 from renderowl.api.errors import ApiError
-from renderowl.api.viewsets import TenantViewSet
+from renderowl.api.viewsets import ListModelMixin, RetrieveModelMixin, TenantViewSet
 from renderowl.errors import Invalid
 
 
-class ProjectAutomationViewSet(mixins.ListModelMixin, TenantViewSet):
+class ProjectAutomationViewSet(ListModelMixin, TenantViewSet):
     """A project's automations: create one, list them."""
 
     queryset = Automation.objects.all()
@@ -71,7 +71,7 @@ class ProjectAutomationViewSet(mixins.ListModelMixin, TenantViewSet):
         return reverse("automation-detail", kwargs={"pk": data["id"]})
 
 
-class AutomationViewSet(mixins.RetrieveModelMixin, TenantViewSet):
+class AutomationViewSet(RetrieveModelMixin, TenantViewSet):
     """One automation: read, change, delete, fire by hand, rotate its hook token, list its runs."""
 
     queryset = Automation.objects.all()
@@ -122,7 +122,7 @@ class AutomationViewSet(mixins.RetrieveModelMixin, TenantViewSet):
         return Response(AutomationSerializer(automation_rotate_hook_token(automation=automation)).data)
 
 
-class AutomationRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+class AutomationRunViewSet(ListModelMixin, RetrieveModelMixin, TenantViewSet):
     """Runs: an automation's history (filterable by status), and one run."""
 
     queryset = AutomationRun.objects.all()

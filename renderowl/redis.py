@@ -38,6 +38,21 @@ class WindowCount:
     reset_seconds: int
 
 
+# One command per hit (every API request makes one): the count, and the window's expiry on its first hit, set
+# atomically, where a MULTI/SET NX/INCR/EXEC transaction took four commands' packing and replies.
+_WINDOW_HIT_LUA = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return count
+"""
+
+
+@lru_cache(maxsize=1)
+def _window_hit_script():
+    """The script, sent by its SHA (EVALSHA) and loaded again by redis-py when a server does not know it."""
+    return get_redis().register_script(_WINDOW_HIT_LUA)
+
+
 def rate_window_hit(name):
     """Count one more hit of `name` (e.g. `org:<id>`) in the current one-minute window; None when Redis is down.
 
@@ -46,11 +61,9 @@ def rate_window_hit(name):
     now = time.time()
     window = int(now // RATE_WINDOW_SECONDS)
     key = f"ratelimit:{name}:{window}"
-    pipe = get_redis().pipeline()
-    pipe.set(key, 0, ex=RATE_WINDOW_SECONDS + 1, nx=True)  # works on Redis 6 too, unlike EXPIRE NX
-    pipe.incr(key)
+    client = get_redis()
     try:
-        _, count = pipe.execute()
+        count = _window_hit_script()(keys=[key], args=[RATE_WINDOW_SECONDS + 1], client=client)
     except redis.RedisError:
         logger.warning("rate limiter unavailable; request allowed", extra={"limit": name.split(":", 1)[0]},
                        exc_info=True)

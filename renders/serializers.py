@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from renderowl.api.serializers import BlankAsNullCharField, ModelSerializer
 from renders.models import RenderJob
 from renders.schema import InputPropsField, OutputField, OutputRequestField
 
@@ -9,7 +10,7 @@ class RenderErrorSerializer(serializers.Serializer):
     message = serializers.CharField(help_text="What went wrong and how to fix it.")
 
 
-class RenderJobSerializer(serializers.ModelSerializer):
+class RenderJobSerializer(ModelSerializer):
     """A render job as its events carry it: never a signed URL (events are stored and may be read late)."""
 
     project_id = serializers.CharField(read_only=True)
@@ -17,7 +18,7 @@ class RenderJobSerializer(serializers.ModelSerializer):
     input_props = InputPropsField(read_only=True)
     output = OutputField(read_only=True, help_text="The resolved output: format, width, height, fps, …")
     metadata = serializers.JSONField(read_only=True)
-    webhook_url = serializers.CharField(read_only=True, allow_null=True)
+    webhook_url = BlankAsNullCharField(read_only=True, allow_null=True)
     output_size = serializers.IntegerField(read_only=True, allow_null=True)
     output_duration_ms = serializers.IntegerField(read_only=True, allow_null=True)
     output_deleted_at = serializers.DateTimeField(
@@ -25,8 +26,8 @@ class RenderJobSerializer(serializers.ModelSerializer):
         help_text="When the output was deleted, RENDER_OUTPUT_RETENTION_DAYS (30 by default) after completion; "
         "outputUrl is null from then on.",
     )
-    automation_id = serializers.CharField(read_only=True, allow_null=True, help_text="The automation that fired it.")
-    automation_run_id = serializers.CharField(read_only=True, allow_null=True, help_text="Its AutomationRun.")
+    automation_id = BlankAsNullCharField(read_only=True, allow_null=True, help_text="The automation that fired it.")
+    automation_run_id = BlankAsNullCharField(read_only=True, allow_null=True, help_text="Its AutomationRun.")
 
     class Meta:
         model = RenderJob
@@ -37,13 +38,6 @@ class RenderJobSerializer(serializers.ModelSerializer):
             "completed_at", "updated_at",
         ]
         read_only_fields = fields
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["webhook_url"] = instance.webhook_url or None
-        data["automation_id"] = instance.automation_id or None
-        data["automation_run_id"] = instance.automation_run_id or None
-        return data
 
 
 class RenderJobWithOutputSerializer(RenderJobSerializer):

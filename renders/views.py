@@ -3,7 +3,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import mixins, serializers, status
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -14,7 +14,7 @@ from renderowl.api.errors import PROBLEM_CONTENT_TYPE, ApiError
 from renderowl.api.renderers import ProblemJSONContentNegotiation
 from renderowl.api.schema import ProblemSerializer
 from renderowl.api.throttling import AddressRateThrottle
-from renderowl.api.viewsets import TenantViewSet
+from renderowl.api.viewsets import ListModelMixin, RetrieveModelMixin, TenantViewSet
 from renderowl.errors import Invalid
 from renders.callbacks import MAX_CALLBACK_BYTES, callback_signature_valid, render_remote_callback
 from renders.models import RenderJob
@@ -38,7 +38,7 @@ class EventStreamNegotiation(ProblemJSONContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-class ProjectRenderViewSet(mixins.ListModelMixin, TenantViewSet):
+class ProjectRenderViewSet(ListModelMixin, TenantViewSet):
     """A project's renders: submit one, list them."""
 
     queryset = RenderJob.objects.all()
@@ -97,15 +97,19 @@ class ProjectRenderViewSet(mixins.ListModelMixin, TenantViewSet):
         return reverse("render-detail", kwargs={"pk": data["id"]})
 
 
-class RenderViewSet(mixins.RetrieveModelMixin, TenantViewSet):
+class RenderViewSet(RetrieveModelMixin, TenantViewSet):
     """One render: read it (with a signed outputUrl once completed), follow its events, cancel it."""
 
     queryset = RenderJob.objects.all()
     serializer_class = RenderJobWithOutputSerializer
     http_method_names = ["get", "delete", "head", "options"]
 
+    # What the engines and the worker keep on the row and no response shows: JSON a poll need not decode.
+    INTERNAL_COLUMNS = ("render_input", "remote_report", "asset_ids")
+
     def scope_queryset(self, queryset):
-        return queryset.filter(project__deleted_at__isnull=True)
+        queryset = queryset.filter(project__deleted_at__isnull=True)
+        return queryset.defer(*self.INTERNAL_COLUMNS) if self.action in ("retrieve", "events") else queryset
 
     @extend_schema(summary="Get a render", responses={200: RenderJobWithOutputSerializer})
     def retrieve(self, request, *args, **kwargs):

@@ -5,6 +5,7 @@ from rest_framework import serializers
 from events.registry import event_filter_choices
 from renderowl.api.serializers import (
     BoundedListField,
+    ModelSerializer,
     StrictBooleanField,
     StrictCharField,
     StrictSerializer,
@@ -31,7 +32,7 @@ class WebhookUrlField(StrictCharField):
             raise serializers.ValidationError(str(exc)) from None
 
 
-class WebhookEndpointSerializer(serializers.ModelSerializer):
+class WebhookEndpointSerializer(ModelSerializer):
     events = serializers.ListField(child=serializers.ChoiceField(choices=event_filter_choices()))
     project_ids = serializers.ListField(child=serializers.CharField())
 
@@ -78,7 +79,7 @@ class WebhookTestSerializer(StrictSerializer):
     )
 
 
-class AttemptSerializer(serializers.ModelSerializer):
+class AttemptSerializer(ModelSerializer):
     succeeded = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -89,7 +90,7 @@ class AttemptSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DeliverySerializer(serializers.ModelSerializer):
+class DeliverySerializer(ModelSerializer):
     event_id = serializers.CharField(source="event.id", read_only=True)
     event_type = serializers.CharField(source="event.type", read_only=True)
     endpoint_id = serializers.CharField(read_only=True, allow_null=True)

@@ -1,11 +1,11 @@
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from events.registry import event_types
-from renderowl.api.viewsets import TenantViewSet
+from renderowl.api.viewsets import ListModelMixin, RetrieveModelMixin, TenantViewSet
 from renderowl.errors import Invalid
 from webhooks.models import Delivery, WebhookEndpoint
 from webhooks.serializers import (
@@ -19,7 +19,7 @@ from webhooks.serializers import (
 from webhooks.services import delivery_retry, endpoint_create, endpoint_delete, endpoint_send_test, endpoint_update
 
 
-class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+class WebhookEndpointViewSet(ListModelMixin, RetrieveModelMixin, TenantViewSet):
     """Endpoints receive signed events for the organization's projects."""
 
     queryset = WebhookEndpoint.objects.all()
@@ -77,7 +77,7 @@ class WebhookEndpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, T
         return Response(DeliveryDetailSerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
 
-class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantViewSet):
+class DeliveryViewSet(ListModelMixin, RetrieveModelMixin, TenantViewSet):
     """Every event sent to an endpoint, with each attempt."""
 
     queryset = Delivery.objects.all()

@@ -123,7 +123,14 @@ class KeysetPagination(BasePagination):
         rows = list(queryset.order_by(f"{prefix}{field}", f"{prefix}id")[: limit + 1])
         has_more = len(rows) > limit
         rows = rows[:limit]
-        next_cursor = self._encode(sort, getattr(rows[-1], field), rows[-1].pk) if has_more else None
+        next_cursor = None
+        if has_more:
+            last = rows[-1]
+            # Rows of .values() (TenantViewSet.paginate_queryset) or model instances.
+            if isinstance(last, dict):
+                next_cursor = self._encode(sort, last[field], last[queryset.model._meta.pk.attname])
+            else:
+                next_cursor = self._encode(sort, getattr(last, field), last.pk)
         return rows, has_more, next_cursor
 
     @staticmethod

@@ -18,17 +18,32 @@ def camel_key(key):
     return camelize_re.sub(underscore_to_camel, key) if "_" in key else key
 
 
+_PRESERVED = frozenset(PRESERVED_FIELDS)
+_CONTAINERS = (dict, list, tuple)
+
+
+class CamelCaseRows(list):
+    """Rows already written in camelCase (renderowl.api.serializers.ModelSerializer.camel_case_rows): sent as they are."""
+
+
+class CamelCaseRow(dict):
+    """One such row: sent as it is."""
+
+
 def camelize(data):
     """Recursively camelCase the keys of dicts, leaving the contents of PRESERVED_FIELDS untouched."""
+    if type(data) is CamelCaseRows or type(data) is CamelCaseRow:
+        return data
     if isinstance(data, dict):
+        # The common values (strings, numbers, None) are kept without a call: a page has 100 rows of them.
         return {
             camel_key(key) if isinstance(key, str) else key: (
-                value if key in PRESERVED_FIELDS else camelize(value)
+                value if key in _PRESERVED or not isinstance(value, _CONTAINERS) else camelize(value)
             )
             for key, value in data.items()
         }
     if isinstance(data, (list, tuple)):
-        return [camelize(item) for item in data]
+        return [camelize(item) if isinstance(item, _CONTAINERS) else item for item in data]
     return data
 
 

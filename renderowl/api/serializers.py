@@ -1,18 +1,22 @@
 """Serializer building blocks shared by every app."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cached_property
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
+from django.core.signals import setting_changed
 from django.core.validators import RegexValidator
 from django.db import models
+from django.dispatch import receiver
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import ISO_8601, serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
 from rest_framework.settings import api_settings
 
+from renderowl.api.renderers import PRESERVED_FIELDS, CamelCaseRows, camel_key, camelize
 from renderowl.text import storable_text
 
 METADATA_MAX_KEYS = 50
@@ -53,6 +57,13 @@ class NonBlankCharField(StrictCharField):
         if not value:
             self.fail("blank")
         return value
+
+
+class BlankAsNullCharField(serializers.CharField):
+    """A read-only string column whose empty value ("", the column's default) is written as null."""
+
+    def to_representation(self, value):
+        return super().to_representation(value) or None
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -149,55 +160,196 @@ class UtcDateTimeField(serializers.DateTimeField):
     def to_representation(self, value):
         if (
             type(value) is datetime
-            and value.utcoffset() == timedelta(0)
+            and value.utcoffset() == ZERO
             and "timezone" not in self.__dict__
             and settings.TIME_ZONE == "UTC"
             and str(getattr(self, "format", api_settings.DATETIME_FORMAT)).lower() == ISO_8601
         ):
-            text = value.isoformat()
-            return text[:-6] + "Z" if text.endswith("+00:00") else text
+            return utc_isoformat(value)
         return super().to_representation(value)
 
 
-class ModelSerializer(serializers.ModelSerializer):
-    """The API's ModelSerializer: DRF's output, with less machinery per row (a page serializes 100).
+ZERO = timedelta(0)
 
-    Model datetimes go through UtcDateTimeField, and a field whose source is a plain column of the model
-    reads the attribute directly instead of through DRF's generic attribute walk; others are DRF's.
-    """
+
+def utc_isoformat(value):
+    """A UTC datetime as DRF writes it: ISO 8601 with `Z` for `+00:00`."""
+    text = value.isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+# How a plan writes a value whose field is one of these DRF fields, unchanged in a subclass: the value itself
+# when it already has the type the field would turn it into (DRF's str(), int(), float() or bool() of it is
+# the value), else through the field. JSONField writes any value as it is.
+_ANY = object()
+_DATETIME = object()
+_IDENTITY_TYPES = (
+    (serializers.CharField, str),
+    (serializers.IntegerField, int),
+    (serializers.FloatField, float),
+    (serializers.BooleanField, bool),
+    (serializers.JSONField, _ANY),
+)
+_DATETIME_WRITERS = (serializers.DateTimeField.to_representation, UtcDateTimeField.to_representation)
+
+
+def _kept_as_is(field):
+    """The type of value `field` writes unchanged (`_ANY`: every value), `_DATETIME`, or None: ask the field."""
+    writer = type(field).to_representation
+    for drf_class, kept in _IDENTITY_TYPES:
+        if writer is drf_class.to_representation:
+            if drf_class is serializers.JSONField and field.binary:
+                return None
+            return kept
+    if writer is serializers.ChoiceField.to_representation:
+        # DRF maps str(value) back to its choice: the value itself only when every choice is a string.
+        return str if all(type(choice) is str for choice in field.choices) else None
+    if (
+        writer in _DATETIME_WRITERS
+        and "format" not in field.__dict__
+        and "timezone" not in field.__dict__
+        and str(api_settings.DATETIME_FORMAT).lower() == ISO_8601
+        and settings.USE_TZ
+        and settings.TIME_ZONE == "UTC"
+    ):
+        return _DATETIME
+    return None
+
+
+class PlannedField(NamedTuple):
+    """One readable field of a serializer class: where its value comes from and how it is written."""
+
+    key: str
+    field: serializers.Field
+    attname: str | None  # the model column it reads directly, when its source is one
+    kept: object  # a type written unchanged, _ANY, _DATETIME or None (see _kept_as_is)
+    method: str | None  # a SerializerMethodField's method, called on the serializer being rendered
+
+
+@dataclass(frozen=True)
+class RepresentationPlan:
+    fields: tuple
+    # Every field reads one column and needs nothing else of the instance: rows of .values(*columns) will do.
+    columns: tuple | None
+    # For such rows: (camelCase key, column, writer of the value as the renderer would send it), per field.
+    wire_writers: tuple | None
+
+
+def _wire_writer(planned):
+    """A function writing one value of `planned` as `to_representation` and then the renderer's camelize would."""
+    field, kept = planned.field, planned.kept
+    # A customer's map keeps its keys; a scalar has none to re-case.
+    keep_keys = planned.key in PRESERVED_FIELDS
+
+    def write(value):
+        if value is None:
+            return None
+        if kept is _ANY or type(value) is kept:
+            written = value
+        elif kept is _DATETIME and type(value) is datetime and value.utcoffset() == ZERO:
+            return utc_isoformat(value)
+        else:
+            written = field.to_representation(value)
+        return written if keep_keys or not isinstance(written, (dict, list, tuple)) else camelize(written)
+
+    return write
+
+
+_plans = {}
+
+
+@receiver(setting_changed)
+def _forget_plans(*, setting, **kwargs):
+    """A plan decides from settings (time zone, datetime format) how to write datetimes."""
+    if setting in {"TIME_ZONE", "USE_TZ", "REST_FRAMEWORK"}:
+        _plans.clear()
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    # No docstring: drf-spectacular would publish it as the description of every subclass that has none.
+    #
+    # The API's ModelSerializer: DRF's output, with less machinery per row (a page serializes 100). DRF builds
+    # a serializer's fields on every instance (each retrieve, each page), then walks each value through its
+    # field. Here the fields are built once per class (`representation_plan`), a field whose source is a column
+    # of the model reads it directly, and a value that already is what its field would write (a str for a
+    # CharField, a UTC datetime for a DateTimeField) is written without a call. The output is DRF's, byte for
+    # byte (tests/renderowl/test_serializers.py); anything else goes through the field. So a readable field must
+    # not depend on the serializer's context (none of the API's do); a SerializerMethodField's method is called
+    # on the serializer being rendered, with its context.
 
     serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, models.DateTimeField: UtcDateTimeField}
 
-    @cached_property
-    def _representation_plan(self):
-        """[(field, attribute name or None)] for the readable fields, once per serializer (a list's child is one)."""
-        model = self.Meta.model
-        plan = []
-        for field in self._readable_fields:
+    @classmethod
+    def representation_plan(cls):
+        """The class's readable fields, built once from a serializer of the class with no instance or context."""
+        plan = _plans.get(cls)
+        if plan is None:
+            plan = _plans[cls] = cls._build_plan()
+        return plan
+
+    @classmethod
+    def _build_plan(cls):
+        model = cls.Meta.model
+        planned = []
+        for field in cls()._readable_fields:
             attname = None
             if len(field.source_attrs) == 1:
                 try:
                     model_field = model._meta.get_field(field.source_attrs[0])
                 except FieldDoesNotExist:
                     model_field = None
-                if model_field is not None and model_field.concrete and not model_field.is_relation:
+                # A foreign key is a column only under its attname (project_id), its value the raw key.
+                if (
+                    model_field is not None
+                    and model_field.concrete
+                    and (not model_field.is_relation or field.source_attrs[0] == model_field.attname)
+                ):
                     attname = model_field.attname
-            plan.append((field, attname))
-        return plan
+            method = field.method_name if isinstance(field, serializers.SerializerMethodField) else None
+            planned.append(PlannedField(field.field_name, field, attname, _kept_as_is(field), method))
+        instance_free = all(item.attname is not None for item in planned) and (
+            cls.to_representation is ModelSerializer.to_representation
+        )
+        columns = tuple(item.attname for item in planned) if instance_free else None
+        wire_writers = tuple((camel_key(item.key), item.attname, _wire_writer(item)) for item in planned)
+        return RepresentationPlan(fields=tuple(planned), columns=columns, wire_writers=wire_writers if columns else None)
+
+    @classmethod
+    def row_columns(cls):
+        """The columns whose `.values()` rows this serializer writes as it writes instances, or None if it needs instances."""
+        return cls.representation_plan().columns
+
+    @classmethod
+    def camel_case_rows(cls, rows):
+        """Rows of `.values(*row_columns())` as the API sends them, in one pass: what the renderer would make of
+        `cls(rows, many=True).data`, without the snake_case dicts it would re-key one by one."""
+        writers = cls.representation_plan().wire_writers
+        return CamelCaseRows([{key: write(row[column]) for key, column, write in writers} for row in rows])
 
     def to_representation(self, instance):
-        if not isinstance(instance, self.Meta.model):
+        is_row = type(instance) is dict
+        if not is_row and not isinstance(instance, self.Meta.model):
             return super().to_representation(instance)
         representation = {}
-        for field, attname in self._representation_plan:
-            if attname is not None:
-                attribute = getattr(instance, attname)
-            else:
+        for key, field, attname, kept, method in self.representation_plan().fields:
+            if method is not None:
+                representation[key] = getattr(self, method)(instance)
+                continue
+            if attname is None or (is_row and attname not in instance):
                 try:
-                    attribute = field.get_attribute(instance)
+                    value = field.get_attribute(instance)
                 except SkipField:
                     continue
-            check_for_none = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
-            representation[field.field_name] = None if check_for_none is None else field.to_representation(attribute)
+                if isinstance(value, PKOnlyObject) and value.pk is None:
+                    value = None
+            else:
+                value = instance[attname] if is_row else getattr(instance, attname)
+            if value is None:
+                representation[key] = None
+            elif kept is _ANY or type(value) is kept:
+                representation[key] = value
+            elif kept is _DATETIME and type(value) is datetime and value.utcoffset() == ZERO:
+                representation[key] = utc_isoformat(value)
+            else:
+                representation[key] = field.to_representation(value)
         return representation
-

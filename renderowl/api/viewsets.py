@@ -6,15 +6,40 @@ import json
 
 from django.db import transaction
 from django.urls import reverse
-from rest_framework import status, viewsets
+from rest_framework import mixins, status, viewsets
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from renderowl.api.converters import RESOURCE_ID_PATTERN
 from renderowl.api.errors import ApiError, InvalidRequest
 from renderowl.api.idempotency import IdempotentReplay, idempotency_begin
 from renderowl.api.pagination import PAGINATION_PARAMS, KeysetPagination
+from renderowl.api.renderers import CamelCaseRow
 from renderowl.api.throttling import rate_limit_headers
 from renderowl.tenancy import activate_organization
+
+
+class ListModelMixin(mixins.ListModelMixin):
+    """DRF's list; when the serializer writes rows (TenantViewSet.paginate_queryset), straight to camelCase."""
+
+    def list(self, request, *args, **kwargs):
+        if self.row_columns() is None:
+            return super().list(request, *args, **kwargs)
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(self.get_serializer_class().camel_case_rows(page))
+
+
+class RetrieveModelMixin(mixins.RetrieveModelMixin):
+    """DRF's retrieve; when the serializer writes rows, the row of its columns is written straight to camelCase."""
+
+    def retrieve(self, request, *args, **kwargs):
+        columns = self.row_columns()
+        if columns is None:
+            return super().retrieve(request, *args, **kwargs)
+        lookup = {self.lookup_field: self.kwargs[self.lookup_url_kwarg or self.lookup_field]}
+        row = get_object_or_404(self.filter_queryset(self.get_queryset()).values(*columns), **lookup)
+        self.check_object_permissions(request, row)
+        return Response(CamelCaseRow(self.get_serializer_class().camel_case_rows([row])[0]))
 
 
 class TenantViewSet(viewsets.GenericViewSet):
@@ -57,6 +82,22 @@ class TenantViewSet(viewsets.GenericViewSet):
     def scope_queryset(self, queryset):
         """Hook: narrow the organization's queryset (live rows only, filters). Override this."""
         return queryset
+
+    def row_columns(self):
+        """The columns a page of the serializer's rows needs, or None when it writes instances only."""
+        row_columns = getattr(self.get_serializer_class(), "row_columns", None)
+        return row_columns() if row_columns is not None else None
+
+    def paginate_queryset(self, queryset):
+        """A page of rows (dicts of the serializer's columns) when the serializer can write them, else of instances.
+
+        A row skips the model instance Django builds per row, and the columns the response does not show.
+        """
+        columns = self.row_columns()
+        if columns is not None:
+            pk = queryset.model._meta.pk.attname
+            queryset = queryset.values(*dict.fromkeys([*columns, *self.sort_fields.values(), pk]))
+        return super().paginate_queryset(queryset)
 
     def created_location(self, data):
         """The path of what a 201 created, for its Location header: this router's detail route of `data["id"]`.

@@ -1,5 +1,6 @@
 """The per-organization rate limit, with the clock held still (time-machine) so a window never turns mid-test."""
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import time_machine
@@ -7,6 +8,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from organizations.services import api_key_create
+from renderowl.redis import RATE_WINDOW_SECONDS, get_redis, rate_window_hit
 
 # Ten seconds into a minute: fifty seconds remain in the window.
 START = datetime(2031, 3, 4, 5, 6, 10, tzinfo=UTC)
@@ -69,3 +71,13 @@ def test_the_api_keeps_serving_when_redis_is_down(tenant, settings):
     assert created.status_code == 201
     assert replayed["Idempotent-Replayed"] == "true"
     assert replayed.json()["id"] == created.json()["id"]
+
+
+def test_a_window_counter_expires_with_its_window_and_its_first_hit_sets_the_expiry():
+    name = f"test:{uuid.uuid4().hex}"
+    with time_machine.travel(START, tick=False):
+        first, second = rate_window_hit(name), rate_window_hit(name)
+    key = f"ratelimit:{name}:{int(START.timestamp()) // RATE_WINDOW_SECONDS}"
+    assert (first.count, second.count) == (1, 2)
+    assert 0 < get_redis().ttl(key) <= RATE_WINDOW_SECONDS + 1
+    get_redis().delete(key)
