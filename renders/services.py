@@ -225,13 +225,19 @@ def _uses(asset_id):
 
 def render_output_download(*, job):
     """A signed URL of a completed job's output, fresh on each call; None before completion."""
+    return render_output_download_of(
+        render_id=job.id, status=job.status, output_key=job.output_key, output=job.output
+    )
+
+
+def render_output_download_of(*, render_id, status, output_key, output):
+    """render_output_download of a job's columns (a `.values()` row of a poll) rather than of its instance."""
     from django.conf import settings
 
     from assets.storage import get_storage
 
-    if job.status != RenderJob.Status.COMPLETED or not job.output_key:
+    if status != RenderJob.Status.COMPLETED or not output_key:
         return None
     return get_storage().presigned_download(
-        key=job.output_key, expires_in=settings.ASSET_DOWNLOAD_EXPIRES_SECONDS,
-        filename=f"{job.id}.{job.output['format']}",
+        key=output_key, expires_in=settings.ASSET_DOWNLOAD_EXPIRES_SECONDS, filename=f"{render_id}.{output['format']}",
     )

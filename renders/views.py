@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from projects.services import projects_live
 from renderowl.api.errors import PROBLEM_CONTENT_TYPE, ApiError
-from renderowl.api.renderers import ProblemJSONContentNegotiation
+from renderowl.api.renderers import CamelCaseRow, ProblemJSONContentNegotiation
 from renderowl.api.schema import ProblemSerializer
 from renderowl.api.throttling import AddressRateThrottle
 from renderowl.api.viewsets import ListModelMixin, RetrieveModelMixin, TenantViewSet
@@ -19,7 +19,7 @@ from renderowl.errors import Invalid
 from renders.callbacks import MAX_CALLBACK_BYTES, callback_signature_valid, render_remote_callback
 from renders.models import RenderJob
 from renders.serializers import RenderCreateSerializer, RenderJobSerializer, RenderJobWithOutputSerializer
-from renders.services import render_cancel, render_create, render_output_download
+from renders.services import render_cancel, render_create, render_output_download, render_output_download_of
 from renders.streaming import EVENT_STREAM, last_event_id, render_event_stream
 
 
@@ -29,6 +29,22 @@ def with_output_url(job):
     job.output_url = download.url if download else None
     job.output_url_expires_at = download.expires_at if download else None
     return RenderJobWithOutputSerializer(job).data
+
+
+# What a poll reads: the columns of the job's representation, and those its outputUrl is signed from.
+POLL_COLUMNS = tuple(dict.fromkeys([*(RenderJobSerializer.row_columns() or ()), "id", "status", "output_key", "output"]))
+_EXPIRES_AT = RenderJobWithOutputSerializer().fields["output_url_expires_at"]
+
+
+def row_with_output_url(row):
+    """with_output_url of a `.values(*POLL_COLUMNS)` row: the same body, written straight to camelCase."""
+    body = RenderJobSerializer.camel_case_rows([row])[0]
+    download = render_output_download_of(
+        render_id=row["id"], status=row["status"], output_key=row["output_key"], output=row["output"]
+    )
+    body["outputUrl"] = download.url if download else None
+    body["outputUrlExpiresAt"] = _EXPIRES_AT.to_representation(download.expires_at) if download else None
+    return CamelCaseRow(body)
 
 
 class EventStreamNegotiation(ProblemJSONContentNegotiation):
@@ -104,16 +120,21 @@ class RenderViewSet(RetrieveModelMixin, TenantViewSet):
     serializer_class = RenderJobWithOutputSerializer
     http_method_names = ["get", "delete", "head", "options"]
 
-    # What the engines and the worker keep on the row and no response shows: JSON a poll need not decode.
+    # What the engines and the worker keep on the row and no response shows: JSON the event stream need not
+    # decode (a poll reads POLL_COLUMNS only).
     INTERNAL_COLUMNS = ("render_input", "remote_report", "asset_ids")
 
     def scope_queryset(self, queryset):
         queryset = queryset.filter(project__deleted_at__isnull=True)
-        return queryset.defer(*self.INTERNAL_COLUMNS) if self.action in ("retrieve", "events") else queryset
+        return queryset.defer(*self.INTERNAL_COLUMNS) if self.action == "events" else queryset
 
     @extend_schema(summary="Get a render", responses={200: RenderJobWithOutputSerializer})
     def retrieve(self, request, *args, **kwargs):
-        return Response(with_output_url(self.get_object()))
+        # The poll every integration runs in a loop: one row of the columns it shows, no model instance.
+        lookup = {self.lookup_field: self.kwargs[self.lookup_url_kwarg or self.lookup_field]}
+        row = get_object_or_404(self.filter_queryset(self.get_queryset()).values(*POLL_COLUMNS), **lookup)
+        self.check_object_permissions(request, row)
+        return Response(row_with_output_url(row))
 
     @extend_schema(
         summary="Cancel a render",

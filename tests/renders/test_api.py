@@ -519,3 +519,31 @@ def test_a_render_submitted_with_a_test_key_is_not_livemode(tenant, project, tem
 
     assert (response.status_code, response.json()["livemode"]) == (201, False)
     assert queued(tenant, project, template)["livemode"] is True
+
+
+@pytest.mark.parametrize("state", ["queued", "completed", "failed", "output deleted"])
+def test_a_poll_answers_what_the_job_serializer_writes(tenant, project, template, state):
+    """GET /v1/renders/{id} reads a row, not a model instance: its body is the instance path's, byte for byte."""
+    import time_machine
+
+    from renders.views import with_output_url
+
+    job = queued(tenant, project, template, inputProps={"title": "Poll", "Keep_Case": 1},
+                 webhookUrl="https://example.com/hook", metadata={"camel_key": "v"})
+    changes = {
+        "queued": {},
+        "completed": {"status": "completed", "progress": 1.0, "output_key": "org/x/output.mp4", "output_size": 10,
+                      "started_at": timezone.now(), "completed_at": timezone.now()},
+        "failed": {"status": "failed", "error": {"code": "render_failed", "message": "No."}},
+        "output deleted": {"status": "completed", "output_key": "", "output_deleted_at": timezone.now()},
+    }[state]
+    with tenant_context(tenant.id):
+        RenderJob.objects.filter(pk=job["id"]).update(**changes)
+    with time_machine.travel(timezone.now(), tick=False):
+        body = tenant.client.get(f"/v1/renders/{job['id']}").content
+        with tenant_context(tenant.id):
+            expected = with_output_url(RenderJob.objects.get(pk=job["id"]))
+    from renderowl.api.renderers import CamelCaseJSONRenderer
+
+    assert body == CamelCaseJSONRenderer().render(expected)
+    assert (json.loads(body)["outputUrl"] is not None) == (state == "completed")
