@@ -284,6 +284,9 @@ def stack(command):
     env, started = up()
     child = None
     log_path = RUN / "stack.log"
+    # The platform runs in a session of its own (a Ctrl-C meant for the command must not reach it), so only
+    # this process can stop it: SIGTERM too unwinds through the `finally` below instead of orphaning it.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     try:
         env["DATABASE_URL"] = fresh_database(env["DATABASE_URL"], STACK_DATABASE_NAME)
         env["REDIS_URL"] = f"{env['REDIS_URL'].rsplit('/', 1)[0]}/{STACK_REDIS_DB}"
