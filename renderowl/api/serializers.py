@@ -235,11 +235,58 @@ class RepresentationPlan:
     wire_writers: tuple | None
 
 
-def _wire_writer(planned):
-    """A function writing one value of `planned` as `to_representation` and then the renderer's camelize would."""
+# The Python type every value such a model column reads back as (`.values()` rows), when Django converts nothing on
+# the way out. Not FloatField: DRF writes float(value), and a row built by hand may hold an int there.
+_COLUMN_TYPES = (
+    (models.BooleanField, bool),
+    (models.CharField, str),
+    (models.TextField, str),
+    (models.IntegerField, int),
+)
+
+
+def _column_type(model_field):
+    if model_field is None or hasattr(model_field, "from_db_value"):
+        return None
+    return next((kind for field_class, kind in _COLUMN_TYPES if isinstance(model_field, field_class)), None)
+
+
+def _writes_string_map(field):
+    """A DictField of DRF's CharField writing (MetadataField): a map of strings is written unchanged."""
+    return (
+        type(field).to_representation is serializers.DictField.to_representation
+        and type(field.child).to_representation is serializers.CharField.to_representation
+    )
+
+
+def _wire_writer(planned, column_type=None):
+    """A function writing one value of `planned` as `to_representation` and then the renderer's camelize would,
+    or None where the column's value is already that (`camel_case_rows` copies it without a call).
+
+    `column_type`: the type every non-null value of the column has (`_column_type`).
+    """
     field, kept = planned.field, planned.kept
     # A customer's map keeps its keys; a scalar has none to re-case.
     keep_keys = planned.key in PRESERVED_FIELDS
+    if (kept is _ANY and keep_keys) or (kept is not None and kept is column_type):
+        return None
+    if keep_keys and _writes_string_map(field):
+
+        def write_string_map(value):
+            # Keys of stored JSON are strings; string values are what DRF's str() of each would make them.
+            if type(value) is dict and all(type(item) is str for item in value.values()):
+                return value
+            return None if value is None else field.to_representation(value)
+
+        return write_string_map
+    if kept is _DATETIME:
+
+        def write_datetime(value):
+            if type(value) is datetime and value.utcoffset() == ZERO:
+                return utc_isoformat(value)
+            return None if value is None else field.to_representation(value)
+
+        return write_datetime
 
     def write(value):
         if value is None:
@@ -290,7 +337,7 @@ class ModelSerializer(serializers.ModelSerializer):
     @classmethod
     def _build_plan(cls):
         model = cls.Meta.model
-        planned = []
+        planned, column_types = [], {}
         for field in cls()._readable_fields:
             attname = None
             if len(field.source_attrs) == 1:
@@ -305,13 +352,16 @@ class ModelSerializer(serializers.ModelSerializer):
                     and (not model_field.is_relation or field.source_attrs[0] == model_field.attname)
                 ):
                     attname = model_field.attname
+                    column_types[field.field_name] = _column_type(model_field)
             method = field.method_name if isinstance(field, serializers.SerializerMethodField) else None
             planned.append(PlannedField(field.field_name, field, attname, _kept_as_is(field), method))
         instance_free = all(item.attname is not None for item in planned) and (
             cls.to_representation is ModelSerializer.to_representation
         )
         columns = tuple(item.attname for item in planned) if instance_free else None
-        wire_writers = tuple((camel_key(item.key), item.attname, _wire_writer(item)) for item in planned)
+        wire_writers = tuple(
+            (camel_key(item.key), item.attname, _wire_writer(item, column_types.get(item.key))) for item in planned
+        )
         return RepresentationPlan(fields=tuple(planned), columns=columns, wire_writers=wire_writers if columns else None)
 
     @classmethod
@@ -324,7 +374,9 @@ class ModelSerializer(serializers.ModelSerializer):
         """Rows of `.values(*row_columns())` as the API sends them, in one pass: what the renderer would make of
         `cls(rows, many=True).data`, without the snake_case dicts it would re-key one by one."""
         writers = cls.representation_plan().wire_writers
-        return CamelCaseRows([{key: write(row[column]) for key, column, write in writers} for row in rows])
+        return CamelCaseRows([
+            {key: row[column] if write is None else write(row[column]) for key, column, write in writers} for row in rows
+        ])
 
     def to_representation(self, instance):
         is_row = type(instance) is dict
