@@ -131,10 +131,7 @@ class RenderViewSet(RetrieveModelMixin, TenantViewSet):
     @extend_schema(summary="Get a render", responses={200: RenderJobWithOutputSerializer})
     def retrieve(self, request, *args, **kwargs):
         # The poll every integration runs in a loop: one row of the columns it shows, no model instance.
-        lookup = {self.lookup_field: self.kwargs[self.lookup_url_kwarg or self.lookup_field]}
-        row = get_object_or_404(self.filter_queryset(self.get_queryset()).values(*POLL_COLUMNS), **lookup)
-        self.check_object_permissions(request, row)
-        return Response(row_with_output_url(row))
+        return Response(row_with_output_url(self.get_row(POLL_COLUMNS)))
 
     @extend_schema(
         summary="Cancel a render",

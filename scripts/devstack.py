@@ -305,7 +305,7 @@ def stack(command):
                 [PYTHON, "-m", "honcho", "-f", str(ROOT / "Procfile"), "start"],
                 env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             )
-        wait_until_ready(child, base_url, log_path)
+        wait_until_answers(child, f"{base_url}/readyz", seconds=STACK_READY_SECONDS, log_path=log_path)
         log(f"platform on {base_url}/v1 (log in {display(log_path)}); running {' '.join(command)}")
         api_key = next(line.split(": ", 1)[1] for line in demo.splitlines() if line.startswith("Demo API key:"))
         returncode = subprocess.run(
@@ -332,21 +332,25 @@ def fresh_database(url, name):
     return f"{base.rsplit('/', 1)[0]}/{name}" + (f"?{query}" if query else "")
 
 
-def wait_until_ready(child, base_url, log_path):
+def wait_until_answers(process, url, *, seconds, log_path):
+    """Poll `url` until it answers 200 while `process` runs; else stop with the end of its log (`stack`, fuzz.py)."""
     import urllib.request
 
-    deadline = time.monotonic() + STACK_READY_SECONDS
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if child.poll() is not None:
-            raise SystemExit(f"devstack: the platform exited while starting:\n{log_path.read_text()[-4000:]}")
+        if process.poll() is not None:
+            raise SystemExit(
+                f"devstack: the server exited ({process.returncode}) before {url} answered; "
+                f"{display(log_path)} ends:\n{log_path.read_text()[-4000:]}"
+            )
         try:
-            with urllib.request.urlopen(f"{base_url}/readyz", timeout=2) as response:
+            with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
                     return
-        except OSError:
+        except OSError:  # refused while it starts, or 503 until PostgreSQL and Redis answer
             pass
         time.sleep(0.2)
-    raise SystemExit(f"devstack: the platform was not ready in {STACK_READY_SECONDS} s:\n{log_path.read_text()[-4000:]}")
+    raise SystemExit(f"devstack: {url} did not answer in {seconds} s; {display(log_path)} ends:\n{log_path.read_text()[-4000:]}")
 
 
 def stop_group(child):

@@ -25,12 +25,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
-from devstack import free_port  # scripts/ is on sys.path when this runs as a script
+from devstack import free_port, wait_until_answers  # scripts/ is on sys.path when this runs as a script
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -89,21 +88,6 @@ def start_server(env, port, log_file):
         stdout=log_file,
         stderr=subprocess.STDOUT,
     )
-
-
-def wait_until_healthy(server, base_url):
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"fuzz: gunicorn exited with {server.returncode}; see {OUT / 'gunicorn.log'}")
-        try:
-            with urllib.request.urlopen(f"{base_url}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"fuzz: {base_url}/healthz did not answer within {STARTUP_SECONDS}s")
 
 
 def fetch_schema(base_url, api_key):
@@ -215,7 +199,7 @@ def main(extra_args):
     with open(OUT / "gunicorn.log", "w") as server_log:
         try:
             server = start_server(env, port, server_log)
-            wait_until_healthy(server, base_url)
+            wait_until_answers(server, f"{base_url}/healthz", seconds=STARTUP_SECONDS, log_path=OUT / "gunicorn.log")
             log(f"API on {base_url} (gunicorn pid {server.pid}); server log in {OUT.relative_to(ROOT)}/gunicorn.log")
 
             schema_path = fetch_schema(base_url, api_key)

@@ -36,10 +36,7 @@ class RetrieveModelMixin(mixins.RetrieveModelMixin):
         columns = self.row_columns()
         if columns is None:
             return super().retrieve(request, *args, **kwargs)
-        lookup = {self.lookup_field: self.kwargs[self.lookup_url_kwarg or self.lookup_field]}
-        row = get_object_or_404(self.filter_queryset(self.get_queryset()).values(*columns), **lookup)
-        self.check_object_permissions(request, row)
-        return Response(CamelCaseRow(self.get_serializer_class().camel_case_rows([row])[0]))
+        return Response(CamelCaseRow(self.get_serializer_class().camel_case_rows([self.get_row(columns)])[0]))
 
 
 class TenantViewSet(viewsets.GenericViewSet):
@@ -87,6 +84,13 @@ class TenantViewSet(viewsets.GenericViewSet):
         """The columns a page of the serializer's rows needs, or None when it writes instances only."""
         row_columns = getattr(self.get_serializer_class(), "row_columns", None)
         return row_columns() if row_columns is not None else None
+
+    def get_row(self, columns):
+        """`get_object()` as a `.values(*columns)` row: DRF's lookup, 404 and object permissions, no model instance."""
+        lookup = {self.lookup_field: self.kwargs[self.lookup_url_kwarg or self.lookup_field]}
+        row = get_object_or_404(self.filter_queryset(self.get_queryset()).values(*columns), **lookup)
+        self.check_object_permissions(self.request, row)
+        return row
 
     def paginate_queryset(self, queryset):
         """A page of rows (dicts of the serializer's columns) when the serializer can write them, else of instances.
