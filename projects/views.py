@@ -24,6 +24,7 @@ class ProjectViewSet(ListModelMixin, RetrieveModelMixin, TenantViewSet):
     default_sort = "-createdAt"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     idempotency_redacted_fields = ("webhook_secret",)
+    prepared_retrieve = True
 
     def scope_queryset(self, queryset):
         return queryset.filter(LIVE).defer(

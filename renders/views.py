@@ -119,6 +119,7 @@ class RenderViewSet(RetrieveModelMixin, TenantViewSet):
     queryset = RenderJob.objects.all()
     serializer_class = RenderJobWithOutputSerializer
     http_method_names = ["get", "delete", "head", "options"]
+    prepared_retrieve = True
 
     # What the engines and the worker keep on the row and no response shows: JSON the event stream need not
     # decode (a poll reads POLL_COLUMNS only).

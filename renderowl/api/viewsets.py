@@ -3,8 +3,10 @@ context, Idempotency-Key on POST, strict query parameters, keyset pagination, `L
 and the rate-limit headers."""
 
 import json
+import uuid
 
 from django.db import transaction
+from django.http import Http404
 from django.urls import reverse
 from rest_framework import mixins, status, viewsets
 from rest_framework.generics import get_object_or_404
@@ -16,7 +18,11 @@ from renderowl.api.idempotency import IdempotentReplay, idempotency_begin
 from renderowl.api.pagination import PAGINATION_PARAMS, KeysetPagination
 from renderowl.api.renderers import CamelCaseRow
 from renderowl.api.throttling import rate_limit_headers
+from renderowl.prepared import PreparedRow
 from renderowl.tenancy import activate_organization
+
+# The compiled retrieves of viewsets with `prepared_retrieve`, by (viewset class, columns).
+_prepared_rows = {}
 
 
 class ListModelMixin(mixins.ListModelMixin):
@@ -53,6 +59,10 @@ class TenantViewSet(viewsets.GenericViewSet):
     list_filter_params = ()
     # Response fields shown once (secrets): an Idempotency-Key replay answers them as null, and no copy is stored.
     idempotency_redacted_fields = ()
+    # True where the retrieve's rows depend on nothing of the request but the organization and the id:
+    # scope_queryset reads no query parameter or URL kwarg for it. Its SQL is then compiled once per
+    # connection (renderowl.prepared), not per request; scope_queryset sees a viewset with only its action set.
+    prepared_retrieve = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -87,10 +97,30 @@ class TenantViewSet(viewsets.GenericViewSet):
 
     def get_row(self, columns):
         """`get_object()` as a `.values(*columns)` row: DRF's lookup, 404 and object permissions, no model instance."""
-        lookup = {self.lookup_field: self.kwargs[self.lookup_url_kwarg or self.lookup_field]}
-        row = get_object_or_404(self.filter_queryset(self.get_queryset()).values(*columns), **lookup)
+        value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        if self.prepared_retrieve and self.action == "retrieve":
+            row = self._prepared_row(columns).get(organization_id=self.request.user.organization_id, value=value)
+            if row is None:
+                raise Http404
+        else:
+            row = get_object_or_404(self.filter_queryset(self.get_queryset()).values(*columns), **{self.lookup_field: value})
         self.check_object_permissions(self.request, row)
         return row
+
+    @classmethod
+    def _prepared_row(cls, columns):
+        prepared = _prepared_rows.get((cls, columns))
+        if prepared is None:
+            if cls.filter_backends:
+                raise TypeError(f"{cls.__name__}.prepared_retrieve: filter backends read the request, so it cannot be prepared.")
+            model, lookup_field = cls.queryset.model, cls.lookup_field
+
+            def build(*, organization_id, value):
+                scoped = cls(action="retrieve").scope_queryset(model._default_manager.filter(organization_id=organization_id))
+                return scoped.values(*columns).filter(**{lookup_field: value})
+
+            prepared = _prepared_rows[(cls, columns)] = PreparedRow(build, organization_id=uuid.UUID, value=str)
+        return prepared
 
     def paginate_queryset(self, queryset):
         """A page of rows (dicts of the serializer's columns) when the serializer can write them, else of instances.
