@@ -25,6 +25,7 @@ class ProjectViewSet(ListModelMixin, RetrieveModelMixin, TenantViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     idempotency_redacted_fields = ("webhook_secret",)
     prepared_retrieve = True
+    prepared_list = True
 
     def scope_queryset(self, queryset):
         return queryset.filter(LIVE).defer(

@@ -1,8 +1,8 @@
-"""Row reads whose SQL Django compiles once per connection: the polls every integration sends in a loop.
+"""Reads whose SQL Django compiles once per connection: the polls and pages every integration reads in a loop.
 
 On a one-row read most of Django's time goes to building the QuerySet and compiling it, not to the query:
 for a render poll (26 columns, one join) ~0.33 ms of CPU against ~0.06 ms to send it and read the answer
-(bench/profile_reads.py). A `PreparedRow` builds its QuerySet once per database connection from placeholder
+(bench/profile_reads.py). A `PreparedQuery` builds its QuerySet once per database connection from placeholder
 values, keeps the SQL, the column names and Django's converters of their values, and from then on only puts
 each call's values where the placeholders were. The query still runs through the connection's cursor (in the
 caller's transaction, under its row-level security setting, seen by CaptureQueriesContext), and its rows are
@@ -15,6 +15,7 @@ setting, a request) is fixed at the first call.
 import uuid
 import weakref
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from django.db import connections
 from django.db.models.query import ValuesIterable
@@ -29,24 +30,33 @@ class _Compiled:
     converters: tuple  # (column index, converter functions, expression), as Django applies them
 
 
-class PreparedRow:
-    """`build(**values)` → a `.values()` QuerySet of at most one row; `get(**values)` that row, or None.
+PARAMETER_TYPES = (str, uuid.UUID, datetime)
 
-    `parameters` names each parameter's type (`str` or `uuid.UUID`), for the placeholders. Calls pass values
-    of those types, as Django would send them: a parameter only replaces its placeholder in the query's
-    parameters, no field prepares it again.
+
+class PreparedQuery:
+    """`build(**values)` → a `.values()` QuerySet; `rows(**values)` its rows, `row(**values)` its one row or None.
+
+    `parameters` names each parameter's type (`str`, `uuid.UUID` or an aware `datetime`), for the
+    placeholders. Calls pass values of those types, as Django would send them: a parameter only replaces its
+    placeholder in the query's parameters, no field prepares it again.
     """
 
     def __init__(self, build, *, using="default", **parameters):
-        unsupported = sorted(name for name, kind in parameters.items() if kind not in (str, uuid.UUID))
+        unsupported = sorted(name for name, kind in parameters.items() if kind not in PARAMETER_TYPES)
         if unsupported:
-            raise TypeError(f"PreparedRow parameters are str or uuid.UUID; {unsupported[0]!r} is neither.")
+            raise TypeError(f"PreparedQuery parameters are str, uuid.UUID or datetime; {unsupported[0]!r} is none.")
         self._build = build
         self._using = using
         self._parameters = parameters
         self._compiled = weakref.WeakKeyDictionary()  # per DatabaseWrapper: converters belong to one connection
 
-    def get(self, **values):
+    def row(self, **values):
+        rows = self.rows(_at_most=2, **values)
+        if len(rows) > 1:
+            raise RuntimeError(f"A PreparedQuery.row() query matched more than one row: {rows[0]!r}, {rows[1]!r}, …")
+        return rows[0] if rows else None
+
+    def rows(self, _at_most=None, **values):
         connection = connections[self._using]
         compiled = self._compiled.get(connection)
         if compiled is None:
@@ -56,18 +66,20 @@ class PreparedRow:
             params[index] = values[name]
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, params)
-            rows = cursor.fetchmany(2)
-        if not rows:
-            return None
-        if len(rows) > 1:
-            raise RuntimeError(f"A PreparedRow query matched more than one row: {compiled.sql}")
-        row = list(rows[0])
-        for index, functions, expression in compiled.converters:
-            value = row[index]
-            for convert in functions:
-                value = convert(value, expression, connection)
-            row[index] = value
-        return dict(zip(compiled.names, row, strict=True))
+            rows = cursor.fetchall() if _at_most is None else cursor.fetchmany(_at_most)
+        names, converters = compiled.names, compiled.converters
+        if not converters:
+            return [dict(zip(names, row, strict=True)) for row in rows]
+        converted = []
+        for row in rows:
+            row = list(row)
+            for index, functions, expression in converters:
+                value = row[index]
+                for convert in functions:
+                    value = convert(value, expression, connection)
+                row[index] = value
+            converted.append(dict(zip(names, row, strict=True)))
+        return converted
 
     def _compile(self, connection):
         first = self._placeholders()
@@ -76,7 +88,7 @@ class PreparedRow:
         # slice, a value Django renders as a literal) would be fixed at its first value, not a parameter.
         second = self._placeholders()
         if self._sql_of(second)[0] != sql:
-            raise ValueError("PreparedRow: the SQL changes with the parameters' values; it cannot be prepared.")
+            raise ValueError("PreparedQuery: the SQL changes with the parameters' values; it cannot be prepared.")
         slots = tuple(
             (name, index)
             for name, placeholder in first.items()
@@ -85,7 +97,7 @@ class PreparedRow:
         )
         missing = sorted(set(first) - {name for name, _ in slots})
         if missing:
-            raise ValueError(f"PreparedRow: the parameter {missing[0]!r} does not reach the query's parameters as it is.")
+            raise ValueError(f"PreparedQuery: the parameter {missing[0]!r} does not reach the query's parameters as it is.")
         query = queryset.query
         names = (*query.extra_select, *query.values_select, *query.annotation_select)
         fields = [expression for expression, _, _ in compiler.select[: compiler.col_count]]
@@ -97,13 +109,19 @@ class PreparedRow:
     def _sql_of(self, values):
         queryset = self._build(**values)
         if queryset._iterable_class is not ValuesIterable:
-            raise TypeError("PreparedRow builds a .values() QuerySet (rows of named columns).")
+            raise TypeError("PreparedQuery builds a .values() QuerySet (rows of named columns).")
         compiler = queryset.query.get_compiler(using=self._using)
         sql, params = compiler.as_sql()
         return sql, params, compiler, queryset
 
     def _placeholders(self):
-        return {
-            name: uuid.uuid4() if kind is uuid.UUID else f"prepared-row:{name}:{uuid.uuid4().hex}"
-            for name, kind in self._parameters.items()
-        }
+        return {name: _placeholder(name, kind) for name, kind in self._parameters.items()}
+
+
+def _placeholder(name, kind):
+    """A value of `kind` no call will pass: found again among the compiled query's parameters."""
+    if kind is uuid.UUID:
+        return uuid.uuid4()
+    if kind is datetime:
+        return datetime(1, 1, 2, tzinfo=UTC) + timedelta(microseconds=uuid.uuid4().int % 10**15)
+    return f"prepared-query:{name}:{uuid.uuid4().hex}"

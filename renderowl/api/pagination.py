@@ -104,13 +104,25 @@ class KeysetPagination(BasePagination):
 
     def paginate(self, queryset, query_params):
         limit, sort, after = self.parse(query_params)
+        rows = list(self.page_queryset(queryset, sort=sort, limit=limit, after=self.typed_after(queryset.model, sort, after)))
+        return self.page_of(rows, queryset.model, sort=sort, limit=limit)
+
+    def typed_after(self, model, sort, after):
+        """A decoded cursor's (value, id) with the value as its sort field holds it, or None for the first page."""
+        if after is None:
+            return None
+        value, last_id = after
+        if isinstance(model._meta.get_field(self.sort_fields[sort.removeprefix("-")]), DateTimeField):
+            value = self._parse_datetime(value)
+        return value, last_id
+
+    def page_queryset(self, queryset, *, sort, limit, after):
+        """The page's rows, one more than `limit` to tell whether another follows, after `after` (typed_after)."""
         descending = sort.startswith("-")
         field = self.sort_fields[sort.removeprefix("-")]
-        column = queryset.model._meta.get_field(field).column
         if after is not None:
             value, last_id = after
-            if isinstance(queryset.model._meta.get_field(field), DateTimeField):
-                value = self._parse_datetime(value)
+            column = queryset.model._meta.get_field(field).column
             operator = "<" if descending else ">"
             table = queryset.model._meta.db_table
             condition = RawSQL(
@@ -120,7 +132,11 @@ class KeysetPagination(BasePagination):
             )
             queryset = queryset.filter(condition)
         prefix = "-" if descending else ""
-        rows = list(queryset.order_by(f"{prefix}{field}", f"{prefix}id")[: limit + 1])
+        return queryset.order_by(f"{prefix}{field}", f"{prefix}id")[: limit + 1]
+
+    def page_of(self, rows, model, *, sort, limit):
+        """(the page's rows, whether more follow, the next cursor) of `page_queryset`'s rows."""
+        field = self.sort_fields[sort.removeprefix("-")]
         has_more = len(rows) > limit
         rows = rows[:limit]
         next_cursor = None
@@ -128,7 +144,7 @@ class KeysetPagination(BasePagination):
             last = rows[-1]
             # Rows of .values() (TenantViewSet.paginate_queryset) or model instances.
             if isinstance(last, dict):
-                next_cursor = self._encode(sort, last[field], last[queryset.model._meta.pk.attname])
+                next_cursor = self._encode(sort, last[field], last[model._meta.pk.attname])
             else:
                 next_cursor = self._encode(sort, getattr(last, field), last.pk)
         return rows, has_more, next_cursor

@@ -242,6 +242,8 @@ _COLUMN_TYPES = (
     (models.CharField, str),
     (models.TextField, str),
     (models.IntegerField, int),
+    # With USE_TZ, as _kept_as_is requires for _DATETIME: an aware datetime in UTC, the connection's time zone.
+    (models.DateTimeField, datetime),
 )
 
 
@@ -270,11 +272,17 @@ def _wire_writer(planned, column_type=None):
     keep_keys = planned.key in PRESERVED_FIELDS
     if (kept is _ANY and keep_keys) or (kept is not None and kept is column_type):
         return None
+    if kept is _DATETIME and column_type is datetime:
+        # The API's renderer writes a datetime of the column (UTC, read back by the C loader) as the field would.
+        return None
     if keep_keys and _writes_string_map(field):
 
         def write_string_map(value):
             # Keys of stored JSON are strings; string values are what DRF's str() of each would make them.
-            if type(value) is dict and all(type(item) is str for item in value.values()):
+            if type(value) is dict:
+                for item in value.values():
+                    if type(item) is not str:
+                        return field.to_representation(value)
                 return value
             return None if value is None else field.to_representation(value)
 

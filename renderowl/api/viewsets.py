@@ -4,8 +4,10 @@ and the rate-limit headers."""
 
 import json
 import uuid
+from datetime import datetime
 
 from django.db import transaction
+from django.db.models import DateTimeField
 from django.http import Http404
 from django.urls import reverse
 from rest_framework import mixins, status, viewsets
@@ -18,11 +20,11 @@ from renderowl.api.idempotency import IdempotentReplay, idempotency_begin
 from renderowl.api.pagination import PAGINATION_PARAMS, KeysetPagination
 from renderowl.api.renderers import CamelCaseRow
 from renderowl.api.throttling import rate_limit_headers
-from renderowl.prepared import PreparedRow
+from renderowl.prepared import PreparedQuery
 from renderowl.tenancy import activate_organization
 
-# The compiled retrieves of viewsets with `prepared_retrieve`, by (viewset class, columns).
-_prepared_rows = {}
+# The compiled reads of viewsets with `prepared_retrieve` or `prepared_list`, by what shapes their SQL.
+_prepared_queries = {}
 
 
 class ListModelMixin(mixins.ListModelMixin):
@@ -31,7 +33,10 @@ class ListModelMixin(mixins.ListModelMixin):
     def list(self, request, *args, **kwargs):
         if self.row_columns() is None:
             return super().list(request, *args, **kwargs)
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        if self.prepared_list:
+            page = self.prepared_page()
+        else:
+            page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(self.get_serializer_class().camel_case_rows(page))
 
 
@@ -59,10 +64,12 @@ class TenantViewSet(viewsets.GenericViewSet):
     list_filter_params = ()
     # Response fields shown once (secrets): an Idempotency-Key replay answers them as null, and no copy is stored.
     idempotency_redacted_fields = ()
-    # True where the retrieve's rows depend on nothing of the request but the organization and the id:
-    # scope_queryset reads no query parameter or URL kwarg for it. Its SQL is then compiled once per
-    # connection (renderowl.prepared), not per request; scope_queryset sees a viewset with only its action set.
+    # True where the retrieve's row depends on nothing of the request but the organization and the id, or the
+    # list's page on nothing but the organization and the pagination parameters: scope_queryset reads no query
+    # parameter or URL kwarg for that action. Its SQL is then compiled once per connection (renderowl.prepared),
+    # not per request; scope_queryset sees a viewset with only its action set.
     prepared_retrieve = False
+    prepared_list = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -99,7 +106,7 @@ class TenantViewSet(viewsets.GenericViewSet):
         """`get_object()` as a `.values(*columns)` row: DRF's lookup, 404 and object permissions, no model instance."""
         value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
         if self.prepared_retrieve and self.action == "retrieve":
-            row = self._prepared_row(columns).get(organization_id=self.request.user.organization_id, value=value)
+            row = self._prepared_row(columns).row(organization_id=self.request.user.organization_id, value=value)
             if row is None:
                 raise Http404
         else:
@@ -109,18 +116,71 @@ class TenantViewSet(viewsets.GenericViewSet):
 
     @classmethod
     def _prepared_row(cls, columns):
-        prepared = _prepared_rows.get((cls, columns))
+        key = (cls, "retrieve", columns)
+        prepared = _prepared_queries.get(key)
         if prepared is None:
-            if cls.filter_backends:
-                raise TypeError(f"{cls.__name__}.prepared_retrieve: filter backends read the request, so it cannot be prepared.")
-            model, lookup_field = cls.queryset.model, cls.lookup_field
+            cls._preparable_model()
+            lookup_field = cls.lookup_field
 
             def build(*, organization_id, value):
-                scoped = cls(action="retrieve").scope_queryset(model._default_manager.filter(organization_id=organization_id))
-                return scoped.values(*columns).filter(**{lookup_field: value})
+                return cls._scoped("retrieve", organization_id).values(*columns).filter(**{lookup_field: value})
 
-            prepared = _prepared_rows[(cls, columns)] = PreparedRow(build, organization_id=uuid.UUID, value=str)
+            prepared = _prepared_queries[key] = PreparedQuery(build, organization_id=uuid.UUID, value=str)
         return prepared
+
+    def prepared_page(self):
+        """paginate_queryset() of a `prepared_list` viewset: the same page, from SQL compiled once per sort, limit,
+        first page or not, and connection."""
+        paginator = self.paginator
+        paginator.sort_fields, paginator.default_sort = self.sort_fields, self.default_sort
+        limit, sort, after = paginator.parse(self.request.query_params)
+        model = self._preparable_model()
+        after = paginator.typed_after(model, sort, after)
+        key = (type(self), "list", sort, limit, after is None)
+        prepared = _prepared_queries.get(key)
+        if prepared is None:
+            prepared = _prepared_queries[key] = self._prepared_list_query(sort=sort, limit=limit, first=after is None)
+        values = {"organization_id": self.request.user.organization_id}
+        if after is not None:
+            values["after_value"], values["after_id"] = after
+        rows, paginator.has_more, paginator.next_cursor = paginator.page_of(
+            prepared.rows(**values), model, sort=sort, limit=limit
+        )
+        return rows
+
+    @classmethod
+    def _prepared_list_query(cls, *, sort, limit, first):
+        model = cls._preparable_model()
+        columns = cls._page_columns(model, cls.serializer_class.row_columns())  # prepared_list: the serializer writes rows
+        paginator = cls.pagination_class()
+        paginator.sort_fields, paginator.default_sort = cls.sort_fields, cls.default_sort
+        parameters = {"organization_id": uuid.UUID}
+        if not first:
+            sort_field = model._meta.get_field(cls.sort_fields[sort.removeprefix("-")])
+            parameters.update(after_value=datetime if isinstance(sort_field, DateTimeField) else str, after_id=str)
+
+        def build(*, organization_id, after_value=None, after_id=None):
+            rows = cls._scoped("list", organization_id).values(*columns)
+            after = None if after_id is None else (after_value, after_id)
+            return paginator.page_queryset(rows, sort=sort, limit=limit, after=after)
+
+        return PreparedQuery(build, **parameters)
+
+    @classmethod
+    def _preparable_model(cls):
+        if cls.filter_backends:
+            raise TypeError(f"{cls.__name__}: filter backends read the request, so its reads cannot be prepared.")
+        return cls.queryset.model
+
+    @classmethod
+    def _scoped(cls, action, organization_id):
+        """get_queryset() as a viewset with only `action` set would scope it: the prepared reads' queryset."""
+        return cls(action=action).scope_queryset(cls.queryset.model._default_manager.filter(organization_id=organization_id))
+
+    @classmethod
+    def _page_columns(cls, model, columns):
+        """The columns of a page's rows: the serializer's, plus what a cursor needs (every sort field, the id)."""
+        return tuple(dict.fromkeys([*columns, *cls.sort_fields.values(), model._meta.pk.attname]))
 
     def paginate_queryset(self, queryset):
         """A page of rows (dicts of the serializer's columns) when the serializer can write them, else of instances.
@@ -129,8 +189,7 @@ class TenantViewSet(viewsets.GenericViewSet):
         """
         columns = self.row_columns()
         if columns is not None:
-            pk = queryset.model._meta.pk.attname
-            queryset = queryset.values(*dict.fromkeys([*columns, *self.sort_fields.values(), pk]))
+            queryset = queryset.values(*self._page_columns(queryset.model, columns))
         return super().paginate_queryset(queryset)
 
     def created_location(self, data):

@@ -1,4 +1,4 @@
-"""PreparedRow: a `.values()` row read whose SQL is compiled once, against the real database."""
+"""PreparedQuery: a `.values()` row read whose SQL is compiled once, against the real database."""
 
 import uuid
 
@@ -7,14 +7,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from projects.models import LIVE, Project
-from renderowl.prepared import PreparedRow
+from renderowl.prepared import PreparedQuery
 from renderowl.tenancy import tenant_context
 
 COLUMNS = ("id", "name", "metadata", "created_at", "deleted_at")
 
 
 def project_row():
-    return PreparedRow(
+    return PreparedQuery(
         lambda *, organization_id, pk: Project.objects.filter(LIVE, organization_id=organization_id, pk=pk).values(*COLUMNS),
         organization_id=uuid.UUID, pk=str,
     )
@@ -28,7 +28,7 @@ def test_a_prepared_row_is_the_row_values_reads_for_each_call_s_values(tenant):
     with tenant_context(tenant.id):
         for project in (first, second, first):
             expected = Project.objects.filter(pk=project["id"]).values(*COLUMNS).get()
-            assert prepared.get(organization_id=tenant.id, pk=project["id"]) == expected
+            assert prepared.row(organization_id=tenant.id, pk=project["id"]) == expected
     assert expected["metadata"] == {"team": "video"}  # JSON decoded, as .values() decodes it
     assert expected["created_at"].tzinfo is not None
 
@@ -38,9 +38,9 @@ def test_a_prepared_row_runs_one_query_through_the_connection_s_cursor(tenant):
     prepared = project_row()
 
     with tenant_context(tenant.id):
-        prepared.get(organization_id=tenant.id, pk=project["id"])
+        prepared.row(organization_id=tenant.id, pk=project["id"])
         with CaptureQueriesContext(connection) as queries:
-            prepared.get(organization_id=tenant.id, pk=project["id"])
+            prepared.row(organization_id=tenant.id, pk=project["id"])
 
     assert len(queries.captured_queries) == 1
     assert project["id"] in queries.captured_queries[0]["sql"]
@@ -52,32 +52,32 @@ def test_a_row_that_does_not_match_is_none(tenant, other_tenant):
     prepared = project_row()
 
     with tenant_context(tenant.id):
-        assert prepared.get(organization_id=tenant.id, pk="prj_missing") is None
+        assert prepared.row(organization_id=tenant.id, pk="prj_missing") is None
         # Another organization's id: neither the filter nor row-level security lets it through.
-        assert prepared.get(organization_id=tenant.id, pk=theirs["id"]) is None
-        assert prepared.get(organization_id=other_tenant.id, pk=mine["id"]) is None
+        assert prepared.row(organization_id=tenant.id, pk=theirs["id"]) is None
+        assert prepared.row(organization_id=other_tenant.id, pk=mine["id"]) is None
     assert tenant.client.delete(f"/v1/projects/{mine['id']}").status_code in (202, 204)
     with tenant_context(tenant.id):
-        assert prepared.get(organization_id=tenant.id, pk=mine["id"]) is None
+        assert prepared.row(organization_id=tenant.id, pk=mine["id"]) is None
 
 
 def test_sql_that_carries_a_value_inline_is_refused(tenant):
-    inline = PreparedRow(
+    inline = PreparedQuery(
         lambda *, pk: Project.objects.extra(where=[f"id = '{pk}'"]).values("id"), pk=str,  # noqa: S610 - the point
     )
     with tenant_context(tenant.id), pytest.raises(ValueError, match="SQL changes"):
-        inline.get(pk="prj_x")
+        inline.row(pk="prj_x")
 
 
 def test_a_parameter_that_does_not_reach_the_query_as_it_is_is_refused(tenant):
-    shortened = PreparedRow(lambda *, name: Project.objects.filter(name=name[:5]).values("id"), name=str)
+    shortened = PreparedQuery(lambda *, name: Project.objects.filter(name=name[:5]).values("id"), name=str)
     with tenant_context(tenant.id), pytest.raises(ValueError, match="'name' does not reach"):
-        shortened.get(name="Anything")
+        shortened.row(name="Anything")
 
 
 def test_only_values_querysets_and_str_or_uuid_parameters_can_be_prepared(tenant):
-    instances = PreparedRow(lambda *, pk: Project.objects.filter(pk=pk), pk=str)
+    instances = PreparedQuery(lambda *, pk: Project.objects.filter(pk=pk), pk=str)
     with tenant_context(tenant.id), pytest.raises(TypeError, match=r"\.values\(\)"):
-        instances.get(pk="prj_x")
-    with pytest.raises(TypeError, match="'limit' is neither"):
-        PreparedRow(lambda *, limit: Project.objects.values("id")[:limit], limit=int)
+        instances.row(pk="prj_x")
+    with pytest.raises(TypeError, match="'limit' is none"):
+        PreparedQuery(lambda *, limit: Project.objects.values("id")[:limit], limit=int)

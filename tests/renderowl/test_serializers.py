@@ -7,19 +7,30 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from django.test import override_settings
 from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
 
 from assets.models import Asset
 from assets.serializers import AssetSerializer
 from events.models import Event
 from projects.models import Project
 from projects.serializers import ProjectSerializer
-from renderowl.api.renderers import camelize
+from renderowl.api.renderers import CamelCaseJSONRenderer, camelize
 from renderowl.api.serializers import MetadataField
 from renderowl.tenancy import tenant_context
 from renders.models import RenderJob
 from renders.serializers import RenderJobSerializer, RenderJobWithOutputSerializer
 from webhooks.models import Attempt, Delivery, WebhookEndpoint
 from webhooks.serializers import AttemptSerializer, DeliverySerializer, WebhookEndpointSerializer
+
+
+def sent(data):
+    """The bytes the API sends for `data`."""
+    return CamelCaseJSONRenderer().render(data)
+
+
+def drf_sent(data):
+    """The bytes DRF alone would send for `data` (its renderer, after camelCase)."""
+    return JSONRenderer().render(camelize(data))
 
 
 class PlainProjectSerializer(serializers.ModelSerializer):
@@ -146,6 +157,11 @@ def test_rows_of_the_serializers_columns_are_written_as_their_instances(tenant):
     assert RenderJobSerializer.row_columns() is not None
 
 
+def as_read(value):
+    """A value as a `.values()` row holds it: PostgreSQL sends times in the connection's zone, UTC."""
+    return value.astimezone(UTC) if isinstance(value, datetime) else value
+
+
 def test_rows_written_straight_to_camel_case_are_what_the_renderer_would_send():
     endpoint = WebhookEndpoint(
         id="whe_1", organization_id=uuid.uuid4(), url="https://example.com/", events=["render.*"],
@@ -154,9 +170,9 @@ def test_rows_written_straight_to_camel_case_are_what_the_renderer_would_send():
     jobs = render_jobs()
     jobs[0].output = {"format": "mp4", "frame_rate": {"per_second": 30}}  # not the customer's: re-cased
     for serializer_class, instances in ((RenderJobSerializer, jobs), (WebhookEndpointSerializer, [endpoint])):
-        rows = [{column: getattr(instance, column) for column in serializer_class.row_columns()} for instance in instances]
+        rows = [{column: as_read(getattr(instance, column)) for column in serializer_class.row_columns()} for instance in instances]
         straight = serializer_class.camel_case_rows(rows)
-        assert json.dumps(straight) == json.dumps(camelize(serializer_class(rows, many=True).data))
+        assert sent(straight) == drf_sent(serializer_class(rows, many=True).data)
         assert camelize(straight) is straight  # the renderer sends them as they are
     first = RenderJobSerializer.camel_case_rows([{c: getattr(jobs[0], c) for c in RenderJobSerializer.row_columns()}])[0]
     assert first["inputProps"] == {"first_name": "Ann", "nested": {"a_b": 1}}  # the customer's keys, as sent
@@ -175,12 +191,34 @@ def test_project_rows_written_straight_to_camel_case_are_what_drf_would_send():
     """Columns copied as they are (strings, a string map) and written (times, a map with other values) alike."""
     rows = [
         {"id": "prj_1", "name": "A", "slug": "a", "description": "", "metadata": {"campaign_id": "x", "n_1": ""},
-         "created_at": AT, "updated_at": ELSEWHERE, "deleted_at": None},
+         "created_at": AT, "updated_at": ON_THE_SECOND, "deleted_at": None},
         {"id": "prj_2", "name": "B", "slug": "b", "description": "d", "metadata": {"a_b": None, "count": 3},
          "created_at": AT, "updated_at": AT, "deleted_at": AT},
         {"id": "prj_3", "name": "C", "slug": "c", "description": "d", "metadata": {}, "created_at": AT,
          "updated_at": AT, "deleted_at": None},
     ]
     straight = ProjectSerializer.camel_case_rows(copy.deepcopy(rows))
-    assert json.dumps(straight) == json.dumps(camelize(PlainProjectSerializer(rows, many=True).data))
+    assert sent(straight) == drf_sent(PlainProjectSerializer(rows, many=True).data)
     assert straight[1]["metadata"] == {"a_b": None, "count": "3"}  # DRF's str() of a stored non-string
+
+
+def test_the_renderer_sends_the_bytes_drf_s_renderer_sends():
+    from decimal import Decimal
+    from zoneinfo import ZoneInfo
+
+    from django.utils.translation import gettext_lazy
+
+    data = {
+        "text": "é ☃ \u2028 \u2029 </script>", "number": 1.5, "big": 2**53, "flag": True, "nothing": None,
+        "times": [AT, ON_THE_SECOND, ELSEWHERE, datetime(2026, 1, 5, 12, tzinfo=ZoneInfo("Europe/London")),
+                  datetime(2026, 1, 5, 12), AT.date()],
+        "id": uuid.UUID("6f1c9b8e-25a4-4a43-9f1e-0b7a7d1f2c3d"), "amount": Decimal("1.25"), "lazy": gettext_lazy("Hi"),
+        "nested": {"a_b": [{"c_d": 1}], 7: "int key"},
+        "deep": [[[[[]]]]],
+    }
+    assert sent(data) == drf_sent(data)
+    assert sent({"huge": 2**70}) == b'{"huge":1180591620717411303424}'  # beyond orjson: DRF's renderer writes it
+    assert sent(None) == b""
+    pretty = CamelCaseJSONRenderer().render({"a_b": AT}, "application/json; indent=2")
+    assert pretty == JSONRenderer().render({"aB": AT}, "application/json; indent=2")
+    assert sent({"nan": float("nan")}) == b'{"nan":null}'  # DRF's would raise: the one difference
