@@ -43,7 +43,7 @@ PATHS = ("baseline", "project", "list100", "render")
 ROUNDS = 7
 REQUESTS_PER_ROUND = 100
 PROFILED_REQUESTS = 400
-TOP = 25
+TOP = int(os.environ.get("PROFILE_TOP", "25"))
 
 
 def completed_render(bench):

@@ -104,6 +104,14 @@ _app = (
     else database_settings(DATABASE_URL, user=DATABASE_APP_USER, password=DATABASE_APP_PASSWORD)
 )
 _conn_max_age = get_from_env("DATABASE_CONN_MAX_AGE", 60, cast=int)
+# The hot reads (renderowl.prepared: a render's poll, a project, a page of projects) are statements prepared on
+# the server, parsed and planned once per connection. psycopg prepares only on a connection whose
+# prepare_threshold is not None; Django's own cursors bind on the client and never prepare, so this enables
+# only those. Behind a pooler in transaction mode that keeps no prepared statements (PgBouncer before 1.21),
+# set DATABASE_PREPARED_STATEMENTS=false: the same reads are then sent unprepared.
+DATABASE_PREPARED_STATEMENTS = get_from_env("DATABASE_PREPARED_STATEMENTS", True, cast=as_bool)
+if DATABASE_PREPARED_STATEMENTS:
+    _app["OPTIONS"].setdefault("prepare_threshold", 0)
 DATABASES = {
     "default": {**_app, "ATOMIC_REQUESTS": True, "CONN_MAX_AGE": _conn_max_age, "CONN_HEALTH_CHECKS": True},
     "owner": {**_owner, "CONN_MAX_AGE": _conn_max_age, "CONN_HEALTH_CHECKS": True},

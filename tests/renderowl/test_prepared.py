@@ -1,6 +1,7 @@
-"""PreparedQuery: a `.values()` row read whose SQL is compiled once, against the real database."""
+"""PreparedQuery: `.values()` reads whose SQL is compiled once, against the real database."""
 
 import uuid
+from datetime import datetime
 
 import pytest
 from django.db import connection
@@ -33,7 +34,7 @@ def test_a_prepared_row_is_the_row_values_reads_for_each_call_s_values(tenant):
     assert expected["created_at"].tzinfo is not None
 
 
-def test_a_prepared_row_runs_one_query_through_the_connection_s_cursor(tenant):
+def test_a_prepared_row_is_one_statement_prepared_on_the_server_and_logged_by_django(tenant):
     project = tenant.create_project()
     prepared = project_row()
 
@@ -42,8 +43,32 @@ def test_a_prepared_row_runs_one_query_through_the_connection_s_cursor(tenant):
         with CaptureQueriesContext(connection) as queries:
             prepared.row(organization_id=tenant.id, pk=project["id"])
 
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
+            prepared_statements = [statement for (statement,) in cursor.fetchall()]
+
+    # Bound on the server, and prepared there: this session's PostgreSQL parsed and planned it once.
+    assert any('"projects"."id" = $2' in statement for statement in prepared_statements)
+    # Django's query log shows it with its values.
     assert len(queries.captured_queries) == 1
-    assert project["id"] in queries.captured_queries[0]["sql"]
+    assert f"\"projects\".\"id\" = '{project['id']}'" in queries.captured_queries[0]["sql"]
+
+
+def test_prepared_rows_follow_each_call_s_values_datetimes_included(tenant):
+    for number in range(5):
+        tenant.create_project(name=f"P{number}")
+    after = PreparedQuery(
+        lambda *, organization_id, created_after: Project.objects.filter(
+            organization_id=organization_id, created_at__gt=created_after
+        ).order_by("created_at").values("name", "created_at"),
+        organization_id=uuid.UUID, created_after=datetime,
+    )
+    with tenant_context(tenant.id):
+        everything = list(Project.objects.order_by("created_at").values("name", "created_at"))
+        for cut in range(len(everything)):
+            assert after.rows(organization_id=tenant.id, created_after=everything[cut]["created_at"]) == everything[cut + 1:]
+        with pytest.raises(RuntimeError, match="more than one row"):
+            after.row(organization_id=tenant.id, created_after=everything[0]["created_at"])
 
 
 def test_a_row_that_does_not_match_is_none(tenant, other_tenant):
