@@ -119,7 +119,6 @@ class TenantViewSet(viewsets.GenericViewSet):
         key = (cls, "retrieve", columns)
         prepared = _prepared_queries.get(key)
         if prepared is None:
-            cls._preparable_model()
             lookup_field = cls.lookup_field
 
             def build(*, organization_id, value):
@@ -134,7 +133,7 @@ class TenantViewSet(viewsets.GenericViewSet):
         paginator = self.paginator
         paginator.sort_fields, paginator.default_sort = self.sort_fields, self.default_sort
         limit, sort, after = paginator.parse(self.request.query_params)
-        model = self._preparable_model()
+        model = self.queryset.model
         after = paginator.typed_after(model, sort, after)
         key = (type(self), "list", sort, limit, after is None)
         prepared = _prepared_queries.get(key)
@@ -150,7 +149,7 @@ class TenantViewSet(viewsets.GenericViewSet):
 
     @classmethod
     def _prepared_list_query(cls, *, sort, limit, first):
-        model = cls._preparable_model()
+        model = cls.queryset.model
         columns = cls._page_columns(model, cls.serializer_class.row_columns())  # prepared_list: the serializer writes rows
         paginator = cls.pagination_class()
         paginator.sort_fields, paginator.default_sort = cls.sort_fields, cls.default_sort
@@ -167,14 +166,10 @@ class TenantViewSet(viewsets.GenericViewSet):
         return PreparedQuery(build, **parameters)
 
     @classmethod
-    def _preparable_model(cls):
-        if cls.filter_backends:
-            raise TypeError(f"{cls.__name__}: filter backends read the request, so its reads cannot be prepared.")
-        return cls.queryset.model
-
-    @classmethod
     def _scoped(cls, action, organization_id):
         """get_queryset() as a viewset with only `action` set would scope it: the prepared reads' queryset."""
+        if cls.filter_backends:
+            raise TypeError(f"{cls.__name__}: filter backends read the request, so its reads cannot be prepared.")
         return cls(action=action).scope_queryset(cls.queryset.model._default_manager.filter(organization_id=organization_id))
 
     @classmethod
