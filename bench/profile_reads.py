@@ -7,6 +7,7 @@ client (the same middleware, views and database role as the server, without guni
 CPU per request for each path in interleaved rounds (the noise of a shared machine shows in the range), then
 the top of a cProfile of 400 more requests per path, by own time and by cumulative time. Run it like
 bench/run.py (DATABASE_URL, REDIS_URL, a migrated database); it deletes its organization at the end.
+PROFILE_TOP=80 prints 80 lines of each profile instead of 25.
 """
 
 import cProfile
