@@ -2,6 +2,7 @@
 
 import http.client
 import json
+import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -14,7 +15,8 @@ WARMUP_SECONDS = 1.0
 ROUNDS = 8
 SLICE_SECONDS = 2.0
 THROUGHPUT_HEADERS = [
-    "scenario", "requests", "req/s", "p50 ms", "p99 ms", "p50 ms by round", "req/s ÷ base", "p50 ÷ base", "p99 ÷ base",
+    "scenario", "requests", "req/s", "p50 ms", "p99 ms", "p50 ms by round", "req/s ÷ base", "÷ base by round",
+    "p50 ÷ base", "p99 ÷ base",
 ]
 
 
@@ -54,10 +56,29 @@ class Scenario:
 
 @dataclass
 class Measurement:
-    """All requests of one scenario, with each round's p50 kept to show the noise."""
+    """All requests of one scenario, with each round's p50 and req/s kept to show the noise."""
 
     sample: Sample
     round_p50s_ms: list[float]
+    round_rates: list[float] = field(default_factory=list)
+
+
+def round_ratios(measured, baseline):
+    """Each round's req/s over the baseline's in the same round (both ran in it, side by side)."""
+    return [rate / base for rate, base in zip(measured.round_rates, baseline.round_rates, strict=True)]
+
+
+def ratio_extra(measured, baseline):
+    """What `latest.json` keeps beside a read's ratio: the median of its per-round ratios and their range."""
+    ratios = round_ratios(measured, baseline)
+    return {
+        "round_median": round(statistics.median(ratios), 3),
+        "range": [round(min(ratios), 3), round(max(ratios), 3)],
+        "requests_per_second": round(measured.sample.requests_per_second, 1),
+        "baseline_requests_per_second": round(baseline.sample.requests_per_second, 1),
+        "p50_ms": round(measured.sample.percentile_ms(0.50), 2),
+        "baseline_p50_ms": round(baseline.sample.percentile_ms(0.50), 2),
+    }
 
 
 def measure(scenarios):
@@ -72,6 +93,7 @@ def measure(scenarios):
             sample = run_slice(scenario, SLICE_SECONDS)
             measurements[scenario.name].sample.add(sample)
             measurements[scenario.name].round_p50s_ms.append(sample.percentile_ms(0.50))
+            measurements[scenario.name].round_rates.append(sample.requests_per_second)
     return measurements
 
 
@@ -87,6 +109,7 @@ def throughput_rows(measurements, *, baseline):
     rows = []
     for name, measurement in measurements.items():
         sample = measurement.sample
+        by_round = round_ratios(measurement, measurements[baseline])
         rows.append(
             [
                 name,
@@ -96,6 +119,7 @@ def throughput_rows(measurements, *, baseline):
                 f"{sample.percentile_ms(0.99):.2f}",
                 f"{min(measurement.round_p50s_ms):.2f}-{max(measurement.round_p50s_ms):.2f}",
                 f"{sample.requests_per_second / base.requests_per_second:.2f}",
+                f"{min(by_round):.2f}-{max(by_round):.2f}",
                 f"{sample.percentile_ms(0.50) / base.percentile_ms(0.50):.2f}",
                 f"{sample.percentile_ms(0.99) / base.percentile_ms(0.99):.2f}",
             ]

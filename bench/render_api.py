@@ -32,7 +32,16 @@ from django.test.utils import CaptureQueriesContext
 
 from assets.processing import asset_process
 from bench.goals import RATIO_GOALS
-from bench.load import CONNECTIONS, THROUGHPUT_HEADERS, WORKERS, Sample, Scenario, measure, throughput_rows
+from bench.load import (
+    CONNECTIONS,
+    THROUGHPUT_HEADERS,
+    WORKERS,
+    Sample,
+    Scenario,
+    measure,
+    ratio_extra,
+    throughput_rows,
+)
 from bench.seed import bench_organization_create, bench_organization_delete
 from bench.server import gunicorn, procfile_command
 from bench.views import BASELINE
@@ -296,5 +305,6 @@ def report_throughput(report, measurements, queries):
     )
     ratio = measurements[RENDER_DETAIL].sample.requests_per_second / measurements[BASELINE].sample.requests_per_second
     report.line(f"{RENDER_DETAIL}: {ratio:.2f}x the baseline's req/s (goal >= {THROUGHPUT_GOAL}x).")
-    report.results.ratio("render_retrieve", ratio, goal=THROUGHPUT_GOAL, p50_ms=round(
-        measurements[RENDER_DETAIL].sample.percentile_ms(0.50), 2))
+    report.results.ratio(
+        "render_retrieve", ratio, goal=THROUGHPUT_GOAL, **ratio_extra(measurements[RENDER_DETAIL], measurements[BASELINE])
+    )

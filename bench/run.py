@@ -57,6 +57,7 @@ from bench.load import (  # noqa: E402
     Scenario,
     get_json,
     measure,
+    ratio_extra,
     throughput_rows,
 )
 from bench.render_api import run_render_api  # noqa: E402
@@ -187,14 +188,12 @@ def run_projects(report):
 
 def record_goal_rows(results, measurements):
     """The Procfile server's req/s over the bare view's, for the rows issue 13 holds to a goal."""
-    baseline = measurements[BASELINE].sample
+    baseline = measurements[BASELINE]
     for row, scenario in (("project_retrieve", DETAIL), ("project_list_100", LIST_100)):
-        measured = measurements[scenario].sample
+        measured = measurements[scenario]
         results.ratio(
-            row, measured.requests_per_second / baseline.requests_per_second,
-            requests_per_second=round(measured.requests_per_second, 1),
-            baseline_requests_per_second=round(baseline.requests_per_second, 1),
-            p50_ms=round(measured.percentile_ms(0.50), 2), baseline_p50_ms=round(baseline.percentile_ms(0.50), 2),
+            row, measured.sample.requests_per_second / baseline.sample.requests_per_second,
+            **ratio_extra(measured, baseline),
         )
 
 
