@@ -22,14 +22,27 @@ const PROJECT = {
 };
 
 let answer = () => {};
-const server = await localServer((request, response, count) => answer(request, response, count));
+// Each client's requests carry the number of the script in force when it was made. A request that an earlier
+// test aborted can still reach the server after the next script began (a poll cut by wait's timeout): it is
+// answered apart and is not counted, so it cannot take the next test's first reply.
+let script = 0;
+const server = await localServer((request, response) => {
+  if (request.headers['x-test-script'] !== String(script)) {
+    server.requests.splice(server.requests.indexOf(request), 1);
+    return json(response, 410, problem(410, 'late_request'));
+  }
+  return answer(request, response, server.requests.indexOf(request) + 1);
+});
 after(() => server.close());
 
 function client(options = {}) {
-  return new RenderowlClient({apiKey: 'rwl_test_x', baseUrl: server.url, initialRetryDelay: 10, ...options});
+  const tag = String(script);
+  const tagged = (url, init = {}) => fetch(url, {...init, headers: {...Object.fromEntries(new Headers(init.headers)), 'x-test-script': tag}});
+  return new RenderowlClient({apiKey: 'rwl_test_x', baseUrl: server.url, initialRetryDelay: 10, fetch: tagged, ...options});
 }
 
 function scripted(...replies) {
+  script += 1;
   server.requests.length = 0;
   answer = (request, response, count) => replies[Math.min(count, replies.length) - 1](request, response);
 }
