@@ -62,7 +62,7 @@ class PreparedQuery:
         connection = connections[self._using]
         compiled = self._compiled.get(connection)
         if compiled is None:
-            compiled = self._compiled[connection] = self._compile(connection)
+            compiled = self._compiled[connection] = self._compile()
         params = list(compiled.params)
         for name, index in compiled.slots:
             params[index] = values[name]
@@ -83,7 +83,7 @@ class PreparedQuery:
             converted.append(dict(zip(names, row, strict=True)))
         return converted
 
-    def _compile(self, connection):
+    def _compile(self):
         first = self._placeholders()
         sql, first_params, compiler, queryset = self._sql_of(first)
         # A second build with other placeholders must give the same SQL: a value the SQL carries inline (a
