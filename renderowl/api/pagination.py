@@ -44,10 +44,14 @@ class KeysetPagination(BasePagination):
     """Paginates by one of the view's `sort_fields` (wire name -> model field), ties broken by id."""
 
     def paginate_queryset(self, queryset, request, view=None):
+        rows, self.has_more, self.next_cursor = self.for_view(view).paginate(queryset, request.query_params)
+        return rows
+
+    def for_view(self, view):
+        """This paginator with the sorts of `view` (a viewset, or its class)."""
         self.sort_fields = view.sort_fields
         self.default_sort = view.default_sort
-        rows, self.has_more, self.next_cursor = self.paginate(queryset, request.query_params)
-        return rows
+        return self
 
     def get_paginated_response(self, data):
         return Response({"data": data, "has_more": self.has_more, "next_cursor": self.next_cursor})

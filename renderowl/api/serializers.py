@@ -301,8 +301,6 @@ def _wire_writer(planned, column_type=None):
             return None
         if kept is _ANY or type(value) is kept:
             written = value
-        elif kept is _DATETIME and type(value) is datetime and value.utcoffset() == ZERO:
-            return utc_isoformat(value)
         else:
             written = field.to_representation(value)
         return written if keep_keys or not isinstance(written, (dict, list, tuple)) else camelize(written)

@@ -27,6 +27,14 @@ from renderowl.tenancy import activate_organization
 _prepared_queries = {}
 
 
+def _prepared_query(key, make):
+    """The PreparedQuery kept under `key`, made by `make()` the first time it is asked for."""
+    prepared = _prepared_queries.get(key)
+    if prepared is None:
+        prepared = _prepared_queries[key] = make()
+    return prepared
+
+
 class ListModelMixin(mixins.ListModelMixin):
     """DRF's list; when the serializer writes rows (TenantViewSet.paginate_queryset), straight to camelCase."""
 
@@ -116,29 +124,22 @@ class TenantViewSet(viewsets.GenericViewSet):
 
     @classmethod
     def _prepared_row(cls, columns):
-        key = (cls, "retrieve", columns)
-        prepared = _prepared_queries.get(key)
-        if prepared is None:
-            lookup_field = cls.lookup_field
+        def build(*, organization_id, value):
+            return cls._scoped("retrieve", organization_id).values(*columns).filter(**{cls.lookup_field: value})
 
-            def build(*, organization_id, value):
-                return cls._scoped("retrieve", organization_id).values(*columns).filter(**{lookup_field: value})
-
-            prepared = _prepared_queries[key] = PreparedQuery(build, organization_id=uuid.UUID, value=str)
-        return prepared
+        return _prepared_query((cls, "retrieve", columns), lambda: PreparedQuery(build, organization_id=uuid.UUID, value=str))
 
     def prepared_page(self):
         """paginate_queryset() of a `prepared_list` viewset: the same page, from SQL compiled once per sort, limit,
         first page or not, and connection."""
-        paginator = self.paginator
-        paginator.sort_fields, paginator.default_sort = self.sort_fields, self.default_sort
+        paginator = self.paginator.for_view(self)
         limit, sort, after = paginator.parse(self.request.query_params)
         model = self.queryset.model
         after = paginator.typed_after(model, sort, after)
-        key = (type(self), "list", sort, limit, after is None)
-        prepared = _prepared_queries.get(key)
-        if prepared is None:
-            prepared = _prepared_queries[key] = self._prepared_list_query(sort=sort, limit=limit, first=after is None)
+        prepared = _prepared_query(
+            (type(self), "list", sort, limit, after is None),
+            lambda: self._prepared_list_query(sort=sort, limit=limit, first=after is None),
+        )
         values = {"organization_id": self.request.user.organization_id}
         if after is not None:
             values["after_value"], values["after_id"] = after
@@ -151,8 +152,7 @@ class TenantViewSet(viewsets.GenericViewSet):
     def _prepared_list_query(cls, *, sort, limit, first):
         model = cls.queryset.model
         columns = cls._page_columns(model, cls.serializer_class.row_columns())  # prepared_list: the serializer writes rows
-        paginator = cls.pagination_class()
-        paginator.sort_fields, paginator.default_sort = cls.sort_fields, cls.default_sort
+        paginator = cls.pagination_class().for_view(cls)
         parameters = {"organization_id": uuid.UUID}
         if not first:
             sort_field = model._meta.get_field(cls.sort_fields[sort.removeprefix("-")])
